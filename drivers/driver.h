@@ -21,6 +21,12 @@
 
 namespace tern {
 
+// What every driver is told by ternd's config ([engine] and [udp] sections).
+struct DriverCommonConfig {
+  uint16_t num_queues = 1;    // == number of workers; worker i uses queue i
+  uint16_t base_port = 3478;  // worker i serves UDP port base_port + i
+};
+
 struct DriverCaps {
   bool link_layer = false;          // sees Ethernet frames (answers ARP/ND/ICMP itself)
   bool tx_checksum_offload = false;  // UDP/IP checksums computed by the NIC
@@ -45,6 +51,13 @@ class PacketDriver {
   virtual uint16_t num_queues() const = 0;
   // The UDP endpoints queue q serves (one per configured address).
   virtual std::vector<Endpoint> local_endpoints(uint16_t q) const = 0;
+
+  // Called once on queue q's worker thread before its first burst (DPDK
+  // registers the thread as an lcore so mempool caches work).
+  virtual absl::Status thread_init(uint16_t q) {
+    (void)q;
+    return absl::OkStatus();
+  }
 
   // Receives up to n datagrams on queue q. Never blocks.
   virtual uint16_t rx_burst(uint16_t q, Packet** pkts, uint16_t n) = 0;
