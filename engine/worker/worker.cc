@@ -1,0 +1,207 @@
+#include "engine/worker/worker.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <future>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace tern {
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+std::string allowed_cpus_string(const cpu_set_t& set) {
+  std::string out;
+  int run_start = -1;
+  for (int c = 0; c <= CPU_SETSIZE; ++c) {
+    bool in = c < CPU_SETSIZE && CPU_ISSET(c, &set);
+    if (in && run_start < 0) run_start = c;
+    if (!in && run_start >= 0) {
+      if (!out.empty()) out += ",";
+      out += run_start == c - 1 ? absl::StrCat(run_start) : absl::StrCat(run_start, "-", c - 1);
+      run_start = -1;
+    }
+  }
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+absl::Status check_cpu_usable(int cpu) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+    return absl::InternalError(absl::StrCat("sched_getaffinity failed: errno ", errno));
+  }
+  long configured = sysconf(_SC_NPROCESSORS_CONF);
+  if (cpu < 0 || cpu >= CPU_SETSIZE || (configured > 0 && cpu >= configured)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("CPU %d does not exist (this machine has CPUs 0-%ld; usable: %s)", cpu,
+                        configured - 1, allowed_cpus_string(allowed)));
+  }
+  if (!CPU_ISSET(cpu, &allowed)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("CPU %d is offline or not in this process's affinity mask (usable: %s)",
+                        cpu, allowed_cpus_string(allowed)));
+  }
+  return absl::OkStatus();
+}
+
+Nanos Worker::now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<Nanos>(ts.tv_sec) * kSecond + ts.tv_nsec;
+}
+
+Worker::Worker(PacketDriver& driver, WorkerConfig cfg)
+    : driver_(driver),
+      cfg_(std::move(cfg)),
+      q_(cfg_.index),
+      timers_(cfg_.timer_capacity, kMillisecond, now()),
+      stun_(cfg_.stun) {}
+
+Worker::~Worker() { stop(); }
+
+absl::Status Worker::start() {
+  if (thread_.joinable()) return absl::FailedPreconditionError("worker already running");
+  if (q_ >= driver_.num_queues()) {
+    return absl::InvalidArgumentError(absl::StrFormat("worker %d: driver %s has only %d queue(s)",
+                                                      q_, driver_.name(), driver_.num_queues()));
+  }
+  if (cfg_.cpu >= 0) {
+    absl::Status s = check_cpu_usable(cfg_.cpu);
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("worker ", q_, ": ", s.message()));
+  }
+  stop_.store(false);
+  std::promise<absl::Status> ready;
+  std::future<absl::Status> ready_f = ready.get_future();
+  thread_ = std::thread([this, &ready] {
+    // Signals belong to the control thread (it waits for them with sigwait).
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    std::string name = absl::StrCat("tern-w", q_);
+    pthread_setname_np(pthread_self(), name.c_str());
+    if (cfg_.cpu >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cfg_.cpu, &set);
+      int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+      if (rc != 0) {
+        ready.set_value(absl::InternalError(
+            absl::StrFormat("worker %d: cannot pin to CPU %d: errno %d", q_, cfg_.cpu, rc)));
+        return;
+      }
+    }
+    absl::Status s = driver_.thread_init(q_);
+    if (!s.ok()) {
+      ready.set_value(absl::Status(
+          s.code(), absl::StrFormat("worker %d: driver thread_init: %s", q_, s.message())));
+      return;
+    }
+    ready.set_value(absl::OkStatus());
+    run();
+  });
+  absl::Status s = ready_f.get();
+  if (!s.ok()) thread_.join();
+  return s;
+}
+
+void Worker::stop() {
+  stop_.store(true, std::memory_order_relaxed);
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() {
+  Packet* pkts[kMaxBurst];
+  Nanos t = now();
+  Nanos last_active = t;
+  Nanos next_housekeeping = t + cfg_.housekeeping_interval;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    stats_.loops.add();
+    uint16_t n = driver_.rx_burst(q_, pkts, kMaxBurst);
+    t = now();  // once per burst, shared by every packet in it
+    if (n > 0) {
+      stats_.busy_polls.add();
+      process_burst(pkts, n, t);
+      last_active = t;
+    } else {
+      stats_.idle_polls.add();
+    }
+    if (timers_.size() > 0) stats_.timers_fired.add(timers_.advance(t));
+    if (t >= next_housekeeping) {
+      driver_.poll_housekeeping(q_, t);
+      stats_.housekeeping.add();
+      next_housekeeping = t + cfg_.housekeeping_interval;
+    }
+    if (n > 0) continue;
+    if (t - last_active < cfg_.idle_spin || cfg_.idle_max_sleep <= 0) {
+      cpu_relax();
+      continue;
+    }
+    // Idle: sleep until traffic, the next timer or housekeeping, whichever
+    // comes first, and at most idle_max_sleep (bounds the stop latency too).
+    Nanos wake = std::min({t + cfg_.idle_max_sleep, timers_.next_deadline(), next_housekeeping});
+    if (wake > t) {
+      stats_.sleeps.add();
+      driver_.wait_rx(q_, wake - t);
+    }
+  }
+}
+
+void Worker::process_burst(Packet** pkts, uint16_t n, Nanos t) {
+  PacketBatch tx;
+  PacketBatch drop;
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    Packet* p = pkts[i];
+    bytes += p->len;
+    PacketClass cls = classify(p->data(), p->len);
+    stats_.by_class[static_cast<size_t>(cls)].add();
+    // One case per service. Later services (DTLS, TURN, SRTP/SFU) replace a
+    // kNoHandler line with their handle() call.
+    switch (cls) {
+      case PacketClass::kStun:
+        // The service counts its own drops (malformed, unknown method, ...).
+        if (stun_.handle(p, t)) {
+          tx.push(p);
+        } else {
+          drop.push(p);
+        }
+        break;
+      case PacketClass::kDtls:
+      case PacketClass::kChannelData:
+      case PacketClass::kRtp:
+      case PacketClass::kRtcp:
+      case PacketClass::kZrtp:
+        stats_.drops.add(Drop::kNoHandler);
+        drop.push(p);
+        break;
+      case PacketClass::kUnknown:
+        stats_.drops.add(Drop::kUnclassified);
+        drop.push(p);
+        break;
+    }
+  }
+  stats_.rx_packets.add(n);
+  stats_.rx_bytes.add(bytes);
+  if (!tx.empty()) stats_.tx_packets.add(driver_.tx_burst(q_, tx.pkts, tx.count));
+  if (!drop.empty()) driver_.free_bulk(q_, drop.pkts, drop.count);
+}
+
+}  // namespace tern

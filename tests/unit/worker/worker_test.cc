@@ -1,0 +1,345 @@
+#include "engine/worker/worker.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <vector>
+
+#include "engine/stun/stun_message.h"
+
+namespace tern {
+namespace {
+
+using namespace std::chrono_literals;
+
+// An in-memory driver with one or more queues. The test thread injects
+// datagrams; the worker thread receives them and "sends" answers into a list
+// the test reads. A mutex is fine here: this is a test double, not a data path.
+class FakeDriver : public PacketDriver {
+ public:
+  static constexpr uint32_t kBufSize = 2048;
+
+  explicit FakeDriver(uint16_t queues = 1, size_t buffers = 64)
+      : queues_(queues), storage_(buffers), stats_(queues) {
+    for (auto& s : storage_) {
+      s.pkt.buf = s.bytes;
+      s.pkt.capacity = kBufSize;
+      free_.push_back(&s.pkt);
+    }
+  }
+
+  const char* name() const override { return "fake"; }
+  DriverCaps caps() const override { return {}; }
+  uint16_t num_queues() const override { return queues_; }
+  std::vector<Endpoint> local_endpoints(uint16_t) const override { return {local_}; }
+
+  absl::Status thread_init(uint16_t q) override {
+    std::lock_guard<std::mutex> l(mu_);
+    thread_inits_.push_back(q);
+    return thread_init_result_;
+  }
+
+  uint16_t rx_burst(uint16_t, Packet** pkts, uint16_t n) override {
+    std::lock_guard<std::mutex> l(mu_);
+    uint16_t got = 0;
+    while (got < n && !rx_.empty()) {
+      pkts[got++] = rx_.front();
+      rx_.pop_front();
+    }
+    return got;
+  }
+  uint16_t tx_burst(uint16_t, Packet** pkts, uint16_t n) override {
+    std::lock_guard<std::mutex> l(mu_);
+    ++tx_bursts_;
+    for (uint16_t i = 0; i < n; ++i) {
+      sent_.emplace_back(pkts[i]->data(), pkts[i]->data() + pkts[i]->len);
+      sent_remote_.push_back(pkts[i]->remote);
+      free_.push_back(pkts[i]);
+    }
+    cv_.notify_all();
+    return n;
+  }
+  uint16_t alloc_bulk(uint16_t, Packet** pkts, uint16_t n) override {
+    std::lock_guard<std::mutex> l(mu_);
+    uint16_t got = 0;
+    while (got < n && !free_.empty()) {
+      pkts[got] = free_.back();
+      free_.pop_back();
+      pkts[got++]->reset();
+    }
+    return got;
+  }
+  void free_bulk(uint16_t, Packet** pkts, uint16_t n) override {
+    std::lock_guard<std::mutex> l(mu_);
+    ++free_bulks_;
+    for (uint16_t i = 0; i < n; ++i) free_.push_back(pkts[i]);
+    freed_ += n;
+    cv_.notify_all();
+  }
+  void wait_rx(uint16_t, Nanos timeout) override {
+    std::unique_lock<std::mutex> l(mu_);
+    ++waits_;
+    last_wait_ = timeout;
+    cv_.notify_all();
+    cv_.wait_for(l, std::chrono::nanoseconds(timeout), [&] { return !rx_.empty(); });
+  }
+  void poll_housekeeping(uint16_t, Nanos) override {
+    std::lock_guard<std::mutex> l(mu_);
+    ++housekeeping_;
+  }
+  const DriverQueueStats& stats(uint16_t q) const override { return stats_[q]; }
+
+  // --- test side ---
+  void inject(const std::vector<uint8_t>& bytes, Endpoint remote) {
+    std::lock_guard<std::mutex> l(mu_);
+    Packet* p = free_.back();
+    free_.pop_back();
+    p->reset();
+    std::memcpy(p->append(static_cast<uint32_t>(bytes.size())), bytes.data(), bytes.size());
+    p->remote = remote;
+    p->local = local_;
+    rx_.push_back(p);
+    cv_.notify_all();
+  }
+  // Waits (bounded) until pred() holds under the lock.
+  template <typename Pred>
+  bool wait_for(Pred pred, std::chrono::milliseconds limit = 2000ms) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, limit, [&] { return pred(); });
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Packet*> rx_;
+  std::vector<std::vector<uint8_t>> sent_;
+  std::vector<Endpoint> sent_remote_;
+  std::vector<uint16_t> thread_inits_;
+  absl::Status thread_init_result_;
+  uint64_t freed_ = 0, waits_ = 0, housekeeping_ = 0, tx_bursts_ = 0, free_bulks_ = 0;
+  Nanos last_wait_ = 0;
+  size_t free_count() {
+    std::lock_guard<std::mutex> l(mu_);
+    return free_.size();
+  }
+
+ private:
+  struct Slot {
+    Packet pkt;
+    uint8_t bytes[kBufSize];
+  };
+  uint16_t queues_;
+  std::vector<Slot> storage_;
+  std::vector<Packet*> free_;
+  std::vector<DriverQueueStats> stats_;
+  Endpoint local_ = Endpoint::v4(0x7f000001, 3478);
+};
+
+std::vector<uint8_t> binding_request(const uint8_t txid[12]) {
+  std::vector<uint8_t> buf(256);
+  stun::StunWriter w(buf.data(), buf.size());
+  w.begin(stun::kMethodBinding, stun::StunClass::kRequest, txid);
+  w.add_fingerprint();
+  EXPECT_TRUE(w.ok());
+  buf.resize(w.size());
+  return buf;
+}
+
+WorkerConfig fast_config() {
+  WorkerConfig c;
+  c.idle_spin = 20 * kMicrosecond;
+  c.idle_max_sleep = 2 * kMillisecond;
+  c.housekeeping_interval = 10 * kMillisecond;
+  return c;
+}
+
+const Endpoint kClient = Endpoint::v4(0x7f000001, 40000);
+
+TEST(Worker, AnswersStunBindingRequest) {
+  FakeDriver d;
+  Worker w(d, fast_config());
+  ASSERT_TRUE(w.start().ok());
+  const uint8_t txid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  d.inject(binding_request(txid), kClient);
+  ASSERT_TRUE(d.wait_for([&] { return d.sent_.size() == 1; }));
+  w.stop();
+
+  const std::vector<uint8_t>& resp = d.sent_[0];
+  stun::StunMessage m;
+  ASSERT_EQ(m.parse(resp.data(), resp.size()), stun::ParseError::kOk);
+  EXPECT_EQ(m.cls(), stun::StunClass::kSuccess);
+  EXPECT_EQ(m.method(), stun::kMethodBinding);
+  EXPECT_EQ(std::memcmp(m.transaction_id(), txid, 12), 0);
+  Endpoint mapped;
+  ASSERT_TRUE(m.xor_mapped_address(&mapped));
+  EXPECT_EQ(mapped, kClient);
+  EXPECT_EQ(d.sent_remote_[0], kClient);
+
+  EXPECT_EQ(w.stats().rx_packets.get(), 1u);
+  EXPECT_EQ(w.stats().rx_bytes.get(), 28u);
+  EXPECT_EQ(w.stats().tx_packets.get(), 1u);
+  EXPECT_EQ(w.stats().by_class[size_t(PacketClass::kStun)].get(), 1u);
+  EXPECT_EQ(w.stun().stats().requests.get(), 1u);
+  EXPECT_EQ(w.stun().stats().responses.get(), 1u);
+  EXPECT_EQ(d.thread_inits_, std::vector<uint16_t>{0});
+}
+
+TEST(Worker, DropsAndCountsUnservedClasses) {
+  FakeDriver d;
+  Worker w(d, fast_config());
+  size_t free_before = d.free_count();
+  ASSERT_TRUE(w.start().ok());
+  d.inject({200, 1, 2, 3}, kClient);                        // unclassified (192..255)
+  d.inject({22, 0xfe, 0xfd, 0, 0}, kClient);                // DTLS handshake
+  d.inject({0x80, 0x60, 0, 1, 0, 0, 0, 0}, kClient);        // RTP
+  d.inject({0x00, 0x01, 0x00, 0x00, 1, 2, 3, 4}, kClient);  // STUN, truncated: malformed
+  ASSERT_TRUE(d.wait_for([&] { return d.freed_ == 4; }));
+  w.stop();
+  EXPECT_EQ(w.stats().drops.get(Drop::kUnclassified), 1u);
+  EXPECT_EQ(w.stats().drops.get(Drop::kNoHandler), 2u);
+  EXPECT_EQ(w.stun().stats().drops.get(Drop::kMalformedStun), 1u);
+  EXPECT_EQ(w.stats().by_class[size_t(PacketClass::kUnknown)].get(), 1u);
+  EXPECT_EQ(w.stats().by_class[size_t(PacketClass::kDtls)].get(), 1u);
+  EXPECT_EQ(w.stats().by_class[size_t(PacketClass::kRtp)].get(), 1u);
+  EXPECT_EQ(w.stats().rx_packets.get(), 4u);
+  EXPECT_EQ(w.stats().tx_packets.get(), 0u);
+  EXPECT_TRUE(d.sent_.empty());
+  EXPECT_EQ(d.free_count(), free_before);  // nothing leaked
+}
+
+TEST(Worker, BurstIsAnsweredWithOneTxBurstAndOneFreeBulk) {
+  FakeDriver d;
+  // Queue a mixed burst before the worker starts, so it arrives as one rx_burst.
+  for (uint8_t i = 0; i < 10; ++i) {
+    uint8_t txid[12] = {i};
+    d.inject(binding_request(txid), kClient);
+    d.inject({200}, kClient);
+  }
+  Worker w(d, fast_config());
+  ASSERT_TRUE(w.start().ok());
+  ASSERT_TRUE(d.wait_for([&] { return d.sent_.size() == 10 && d.freed_ == 10; }));
+  w.stop();
+  EXPECT_EQ(d.tx_bursts_, 1u);
+  EXPECT_EQ(d.free_bulks_, 1u);
+  EXPECT_EQ(w.stats().busy_polls.get(), 1u);
+}
+
+TEST(Worker, IdleWorkerSleepsInWaitRx) {
+  FakeDriver d;
+  Worker w(d, fast_config());
+  ASSERT_TRUE(w.start().ok());
+  ASSERT_TRUE(d.wait_for([&] { return d.waits_ >= 5; }));
+  w.stop();
+  EXPECT_GE(w.stats().sleeps.get(), 5u);
+  EXPECT_GT(w.stats().idle_polls.get(), 0u);
+  EXPECT_LE(d.last_wait_, 2 * kMillisecond);
+  EXPECT_GT(d.last_wait_, 0);
+}
+
+TEST(Worker, HousekeepingRuns) {
+  FakeDriver d;
+  Worker w(d, fast_config());
+  ASSERT_TRUE(w.start().ok());
+  ASSERT_TRUE(d.wait_for([&] { return d.housekeeping_ >= 3; }));
+  w.stop();
+}
+
+TEST(Worker, StopJoinsPromptly) {
+  FakeDriver d;
+  WorkerConfig c = fast_config();
+  c.idle_max_sleep = 50 * kMillisecond;
+  Worker w(d, c);
+  ASSERT_TRUE(w.start().ok());
+  EXPECT_TRUE(w.running());
+  std::this_thread::sleep_for(20ms);
+  auto t0 = std::chrono::steady_clock::now();
+  w.stop();
+  EXPECT_FALSE(w.running());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  w.stop();  // idempotent
+}
+
+struct Flag {
+  std::atomic<int> fired{0};
+  static void fn(void* ctx, uint64_t cookie, Nanos) {
+    static_cast<Flag*>(ctx)->fired.fetch_add(static_cast<int>(cookie));
+  }
+};
+
+TEST(Worker, TimersFireOnTheWorkerThread) {
+  FakeDriver d;
+  WorkerConfig c = fast_config();
+  c.idle_max_sleep = 100 * kMillisecond;  // the timer, not the cap, must wake it
+  c.housekeeping_interval = kSecond;
+  Worker w(d, c);
+  Flag f;
+  Nanos start = Worker::now();
+  w.timers().schedule(start + 5 * kMillisecond, Flag::fn, &f, 1);
+  w.timers().schedule(start + 30 * kMillisecond, Flag::fn, &f, 10);
+  ASSERT_TRUE(w.start().ok());
+  auto t0 = std::chrono::steady_clock::now();
+  while (f.fired.load() != 11 && std::chrono::steady_clock::now() - t0 < 2s) {
+    std::this_thread::sleep_for(1ms);
+  }
+  Nanos took = Worker::now() - start;
+  w.stop();
+  EXPECT_EQ(f.fired.load(), 11);
+  EXPECT_EQ(w.stats().timers_fired.get(), 2u);
+  EXPECT_LT(took, 90 * kMillisecond);  // woke for the timer, not after a 100 ms sleep
+}
+
+TEST(Worker, NonexistentCpuIsAClearError) {
+  FakeDriver d;
+  WorkerConfig c = fast_config();
+  c.cpu = 1000;
+  Worker w(d, c);
+  absl::Status s = w.start();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("CPU 1000 does not exist"), absl::string_view::npos) << s;
+  EXPECT_FALSE(w.running());
+}
+
+TEST(Worker, PinsAndNamesThread) {
+  FakeDriver d(4);
+  WorkerConfig c = fast_config();
+  c.index = 3;
+  c.cpu = 0;
+  Worker w(d, c);
+  ASSERT_TRUE(w.start().ok());
+  bool found = false;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(e.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name == "tern-w3") found = true;
+  }
+  w.stop();
+  EXPECT_TRUE(found);
+  EXPECT_EQ(d.thread_inits_, std::vector<uint16_t>{3});
+}
+
+TEST(Worker, ThreadInitFailureFailsStart) {
+  FakeDriver d;
+  d.thread_init_result_ = absl::UnavailableError("no lcore");
+  Worker w(d, fast_config());
+  absl::Status s = w.start();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("no lcore"), absl::string_view::npos);
+  EXPECT_FALSE(w.running());
+}
+
+TEST(Worker, QueueOutOfRange) {
+  FakeDriver d(1);
+  WorkerConfig c = fast_config();
+  c.index = 1;
+  Worker w(d, c);
+  EXPECT_FALSE(w.start().ok());
+}
+
+}  // namespace
+}  // namespace tern
