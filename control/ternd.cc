@@ -1,0 +1,264 @@
+// ternd: the tern media engine daemon.
+//
+// main thread (control): parse config -> make the driver -> start one Worker
+// per driver queue -> banner -> wait for SIGINT/SIGTERM (sigtimedwait; every
+// other thread blocks them), printing a summary every stats_interval_s ->
+// stop workers -> final counters -> exit 0. Startup errors: one line on
+// stderr, exit 2.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "control/config.h"
+#include "drivers/driver.h"
+#include "drivers/socket/socket_driver.h"
+#include "engine/worker/worker.h"
+#ifdef TERN_HAVE_DPDK
+#include "drivers/dpdk/dpdk_driver.h"
+#endif
+
+#ifndef TERN_VERSION
+#define TERN_VERSION "unknown"
+#endif
+
+namespace tern {
+namespace {
+
+constexpr int kExitStartup = 2;
+
+int fail(absl::string_view msg) {
+  std::fprintf(stderr, "ternd: %.*s\n", static_cast<int>(msg.size()), msg.data());
+  return kExitStartup;
+}
+
+absl::StatusOr<std::unique_ptr<PacketDriver>> make_driver(const TerndConfig& cfg,
+                                                          const DriverCommonConfig& common) {
+  if (cfg.driver == "socket") return make_socket_driver(cfg.socket, common);
+  if (cfg.driver == "dpdk") {
+#ifdef TERN_HAVE_DPDK
+    return make_dpdk_driver(cfg.dpdk, common);
+#else
+    return absl::UnimplementedError(
+        "driver.kind (--driver): \"dpdk\" but this ternd was built without DPDK "
+        "(reconfigure with meson -Ddpdk=enabled and libdpdk-dev installed)");
+#endif
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("driver.kind: unknown driver \"", cfg.driver, "\""));
+}
+
+std::string caps_string(const DriverCaps& c) {
+  std::vector<std::string> v;
+  if (c.link_layer) v.push_back("link-layer");
+  if (c.tx_checksum_offload) v.push_back("tx-csum");
+  if (c.rx_interrupts) v.push_back("rx-interrupts");
+  if (c.gro) v.push_back("gro");
+  if (c.gso) v.push_back("gso");
+  return v.empty() ? "" : absl::StrCat(" [", absl::StrJoin(v, " "), "]");
+}
+
+// The address a local client would query: wildcards map to loopback.
+std::string query_address(const Endpoint& ep) {
+  std::string a = ep.addr_string();
+  if (a == "0.0.0.0") return "127.0.0.1";
+  if (a == "::") return "::1";
+  return a;
+}
+
+void print_banner(const TerndConfig& cfg, const PacketDriver& drv,
+                  const std::vector<std::unique_ptr<Worker>>& workers) {
+  std::printf("ternd %s running, pid %d: driver %s%s, %zu worker(s), config %s\n", TERN_VERSION,
+              static_cast<int>(getpid()), drv.name(), caps_string(drv.caps()).c_str(),
+              workers.size(), cfg.source.c_str());
+  for (const auto& w : workers) {
+    uint16_t q = w->config().index;
+    std::vector<std::string> eps;
+    for (const Endpoint& ep : drv.local_endpoints(q)) eps.push_back(ep.to_string());
+    std::string cpu = w->config().cpu >= 0 ? absl::StrCat("cpu ", w->config().cpu) : "unpinned";
+    std::printf("  worker %u (tern-w%u, %s): STUN on udp %s\n", q, q, cpu.c_str(),
+                absl::StrJoin(eps, " ").c_str());
+  }
+  std::vector<Endpoint> eps0 = drv.local_endpoints(0);
+  if (!eps0.empty()) {
+    std::printf("Query:  turnutils_stunclient -p %u %s\n", eps0[0].port,
+                query_address(eps0[0]).c_str());
+  }
+  std::printf("Stop:   Ctrl-C or kill -TERM %d (prints final counters; no ternctl yet)\n",
+              static_cast<int>(getpid()));
+  std::fflush(stdout);
+}
+
+uint64_t stun_class_count(const WorkerStats& s) {
+  return s.by_class[static_cast<size_t>(PacketClass::kStun)].get();
+}
+
+uint64_t all_drops(const Worker& w, const PacketDriver& drv) {
+  uint16_t q = w.config().index;
+  return w.stats().drops.total() + w.stun().stats().drops.total() + drv.stats(q).drops.total();
+}
+
+// One line per worker, every stats_interval_s.
+void print_summary(const std::vector<std::unique_ptr<Worker>>& workers, const PacketDriver& drv,
+                   std::vector<uint64_t>* last_rx, uint32_t interval_s) {
+  for (size_t i = 0; i < workers.size(); ++i) {
+    const Worker& w = *workers[i];
+    const WorkerStats& s = w.stats();
+    uint64_t rx = s.rx_packets.get();
+    uint64_t pps = interval_s ? (rx - (*last_rx)[i]) / interval_s : 0;
+    (*last_rx)[i] = rx;
+    std::printf(
+        "stats w%zu: rx %llu (%llu pps) tx %llu stun %llu responses %llu drops %llu | "
+        "polls busy %llu idle %llu sleeps %llu\n",
+        i, (unsigned long long)rx, (unsigned long long)pps, (unsigned long long)s.tx_packets.get(),
+        (unsigned long long)stun_class_count(s),
+        (unsigned long long)w.stun().stats().responses.get(), (unsigned long long)all_drops(w, drv),
+        (unsigned long long)s.busy_polls.get(), (unsigned long long)s.idle_polls.get(),
+        (unsigned long long)s.sleeps.get());
+  }
+  std::fflush(stdout);
+}
+
+void print_drops(const char* where, const DropCounters& d) {
+  std::string out;
+  for (size_t r = 0; r < static_cast<size_t>(Drop::kCount); ++r) {
+    uint64_t n = d.by_reason[r].get();
+    if (n) absl::StrAppend(&out, " ", drop_name(static_cast<Drop>(r)), " ", n);
+  }
+  if (!out.empty()) std::printf("    drops (%s):%s\n", where, out.c_str());
+}
+
+void print_final(const std::vector<std::unique_ptr<Worker>>& workers, const PacketDriver& drv) {
+  std::printf("final counters:\n");
+  for (const auto& wp : workers) {
+    const Worker& w = *wp;
+    const WorkerStats& s = w.stats();
+    uint16_t q = w.config().index;
+    std::printf(
+        "  worker %u: rx %llu packets %llu bytes, tx %llu packets; loops %llu, polls busy %llu "
+        "idle %llu, sleeps %llu, timers fired %llu\n",
+        q, (unsigned long long)s.rx_packets.get(), (unsigned long long)s.rx_bytes.get(),
+        (unsigned long long)s.tx_packets.get(), (unsigned long long)s.loops.get(),
+        (unsigned long long)s.busy_polls.get(), (unsigned long long)s.idle_polls.get(),
+        (unsigned long long)s.sleeps.get(), (unsigned long long)s.timers_fired.get());
+    std::string classes;
+    for (size_t c = 0; c < kNumPacketClasses; ++c) {
+      uint64_t n = s.by_class[c].get();
+      if (n) absl::StrAppend(&classes, " ", packet_class_name(static_cast<PacketClass>(c)), " ", n);
+    }
+    std::printf("    classes:%s\n", classes.empty() ? " none" : classes.c_str());
+    const StunServiceStats& st = w.stun().stats();
+    std::printf("    stun: requests %llu responses %llu indications %llu\n",
+                (unsigned long long)st.requests.get(), (unsigned long long)st.responses.get(),
+                (unsigned long long)st.indications.get());
+    const DriverQueueStats& ds = drv.stats(q);
+    std::printf("    driver %s queue %u: rx %llu packets %llu bytes, tx %llu packets %llu bytes",
+                drv.name(), q, (unsigned long long)ds.rx_packets.get(),
+                (unsigned long long)ds.rx_bytes.get(), (unsigned long long)ds.tx_packets.get(),
+                (unsigned long long)ds.tx_bytes.get());
+    if (drv.caps().link_layer) {
+      std::printf(", arp replies %llu, nd replies %llu, icmp echo replies %llu",
+                  (unsigned long long)ds.arp_replies.get(), (unsigned long long)ds.nd_replies.get(),
+                  (unsigned long long)ds.icmp_echo_replies.get());
+    }
+    std::printf("\n");
+    print_drops("worker", s.drops);
+    print_drops("stun", st.drops);
+    print_drops("driver", ds.drops);
+    if (all_drops(w, drv) == 0) std::printf("    drops: none\n");
+  }
+  std::fflush(stdout);
+}
+
+int run(int argc, char** argv) {
+  auto cl = parse_command_line(argc, argv);
+  if (!cl.ok()) return fail(cl.status().message());
+  if (cl->action == CommandLine::Action::kHelp) {
+    std::fputs(usage_text().c_str(), stdout);
+    return 0;
+  }
+  if (cl->action == CommandLine::Action::kVersion) {
+    std::printf("ternd %s%s\n", TERN_VERSION,
+#ifdef TERN_HAVE_DPDK
+                " (drivers: socket, dpdk)"
+#else
+                " (drivers: socket)"
+#endif
+    );
+    return 0;
+  }
+  const TerndConfig& cfg = cl->config;
+
+  // Every thread created from here on (driver, workers) inherits this mask;
+  // only this thread takes the signals, synchronously.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  DriverCommonConfig common;
+  common.num_queues = cfg.workers;
+  common.base_port = cfg.base_port;
+  auto drv_or = make_driver(cfg, common);
+  if (!drv_or.ok()) return fail(drv_or.status().message());
+  std::unique_ptr<PacketDriver> drv = *std::move(drv_or);
+  if (drv->num_queues() < cfg.workers) {
+    return fail(absl::StrFormat("driver %s opened %d queue(s) for %d worker(s)", drv->name(),
+                                drv->num_queues(), cfg.workers));
+  }
+
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (uint16_t i = 0; i < cfg.workers; ++i) {
+    WorkerConfig wc;
+    wc.index = i;
+    wc.cpu = cfg.cores.empty() ? -1 : cfg.cores[i];
+    wc.idle_spin = Nanos{cfg.idle_spin_us} * kMicrosecond;
+    wc.idle_max_sleep = Nanos{cfg.idle_max_sleep_us} * kMicrosecond;
+    wc.stun.software = absl::StrCat("tern ", TERN_VERSION);
+    workers.push_back(std::make_unique<Worker>(*drv, wc));
+    absl::Status s = workers.back()->start();
+    if (!s.ok()) {
+      for (auto& w : workers) w->stop();
+      workers.clear();
+      if (!cfg.cores.empty() && s.code() == absl::StatusCode::kInvalidArgument) {
+        return fail(absl::StrCat("engine.cores[", i, "] (--cores): ", s.message()));
+      }
+      return fail(s.message());
+    }
+  }
+  print_banner(cfg, *drv, workers);
+
+  std::vector<uint64_t> last_rx(workers.size(), 0);
+  int sig = 0;
+  for (;;) {
+    timespec timeout{cfg.stats_interval_s ? static_cast<time_t>(cfg.stats_interval_s) : 3600, 0};
+    siginfo_t info;
+    sig = sigtimedwait(&stop_signals, &info, &timeout);
+    if (sig > 0) break;
+    if (errno == EAGAIN && cfg.stats_interval_s) {
+      print_summary(workers, *drv, &last_rx, cfg.stats_interval_s);
+    }
+  }
+  std::printf("ternd: %s, stopping %zu worker(s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+              workers.size());
+  for (auto& w : workers) w->stop();
+  print_final(workers, *drv);
+  workers.clear();
+  drv.reset();
+  return 0;
+}
+
+}  // namespace
+}  // namespace tern
+
+int main(int argc, char** argv) { return tern::run(argc, argv); }
