@@ -29,6 +29,7 @@ Endpoint Endpoint::v6(const uint8_t a[16], uint16_t port) {
 absl::StatusOr<Endpoint> Endpoint::parse(absl::string_view text) {
   std::string host;
   absl::string_view port_text;
+  bool has_port = false;  // a ':' introduced a port, so it must not be empty
   if (!text.empty() && text.front() == '[') {
     size_t close = text.find(']');
     if (close == absl::string_view::npos) {
@@ -41,18 +42,20 @@ absl::StatusOr<Endpoint> Endpoint::parse(absl::string_view text) {
         return absl::InvalidArgumentError(absl::StrCat("expected ':port' after ']' in '", text, "'"));
       }
       port_text = rest.substr(1);
+      has_port = true;
     }
   } else {
     size_t colon = text.rfind(':');
     if (colon != absl::string_view::npos && text.find(':') == colon) {
       host = std::string(text.substr(0, colon));
       port_text = text.substr(colon + 1);
+      has_port = true;
     } else {
       host = std::string(text);  // bare IPv4 or bare IPv6 without brackets
     }
   }
   Endpoint e;
-  if (!port_text.empty()) {
+  if (has_port) {
     uint32_t port = 0;
     if (!absl::SimpleAtoi(port_text, &port) || port > 65535) {
       return absl::InvalidArgumentError(absl::StrCat("bad port in address '", text, "'"));
