@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -56,7 +57,10 @@ class BufferPool {
     return free_[--top_];
   }
   // Owner thread only, for packets of this pool.
-  void push(Packet* p) { free_[top_++] = p; }
+  void push(Packet* p) {
+    assert(top_ < count_ && owns(p));  // a double free would overrun the stack
+    free_[top_++] = p;
+  }
   // Any thread: frees a packet of this pool from a thread that does not own it.
   void push_foreign(Packet* p);
 

@@ -3,6 +3,7 @@
 #include <netinet/udp.h>
 #include <time.h>
 
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 
@@ -362,6 +363,7 @@ void SocketDriver::free_one(uint16_t q, Packet* p) {
   if (p->queue == q) {
     queues_[q]->pool->push(p);
   } else {
+    assert(p->queue < queues_.size());
     queues_[p->queue]->pool->push_foreign(p);
   }
 }
@@ -381,7 +383,10 @@ void SocketDriver::wait_rx(uint16_t q, Nanos timeout) {
     tsp = &ts;
   }
   for (pollfd& p : Q.pfds) p.revents = 0;
-  ppoll(Q.pfds.data(), Q.pfds.size(), tsp, nullptr);
+  // With the pool empty a readable socket cannot be drained: just sleep, or
+  // the worker would spin on "readable" until buffers come back.
+  const bool no_buffers = Q.pool->available() == 0;
+  ppoll(no_buffers ? nullptr : Q.pfds.data(), no_buffers ? 0 : Q.pfds.size(), tsp, nullptr);
 }
 
 }  // namespace tern

@@ -20,8 +20,10 @@
 // TURN/ChannelData headers into headroom, appends SRTP tags into tailroom): in
 // a shared buffer those writes would overwrite the neighbouring segments, and
 // the descriptor lives in a slot anyway, so sharing would save no slots. The
-// copy (~1.2 KB memcpy) costs far less than the per-datagram kernel work that
-// GRO saves (see docs/benchmarks.md, bench/bench_socket.cc). Segments that do
+// copy costs far less than the per-datagram kernel work GRO saves: measured
+// with bench/bench_socket.cc on loopback (32 x 1200 B per burst, CPU ns per
+// packet, send + receive), copying a 1200 B segment costs ~20 ns, while GRO
+// takes a GSO sender's burst from 541 to 291 ns per packet. Segments that do
 // not fit the caller's burst stay staged and are returned by the next rx_burst.
 //
 // GSO (UDP_SEGMENT): consecutive packets (per socket) with the same remote and
@@ -30,7 +32,12 @@
 // the packets' payloads and the kernel gathers them. If the kernel rejects a
 // GSO message (EINVAL/EIO: path MTU below the segment size, no checksum
 // offload), GSO is switched off for that socket and those packets are resent
-// one by one.
+// one by one. It pays, so it is on by default: same bench, GSO cuts 1268 to
+// 541 ns per packet (receiver without GRO), and looking for groups where none
+// can form costs nothing measurable (1251 vs 1267 ns, within noise).
+//
+// base_port 0 (tests, benchmarks) binds every socket to its own ephemeral
+// port; local_endpoints() reports the real ones.
 //
 // Drops inside the driver (DriverQueueStats::drops):
 //   rx: kNoBuffer   datagram larger than the 2048-byte data room, or pool empty

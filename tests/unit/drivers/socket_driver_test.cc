@@ -86,7 +86,8 @@ TEST_P(SocketDriverFamily, ReplyInPlaceReachesPeerFromServicePort) {
 
 TEST_P(SocketDriverFamily, WildcardReportsRealLocalAddressAndRepliesFromIt) {
   const bool v4 = loop_.is_v4();
-  auto d = make_driver(config_for({addr(v4 ? "0.0.0.0" : "::")}));
+  // GSO on: the pktinfo and UDP_SEGMENT cmsgs must combine in one message.
+  auto d = make_driver(config_for({addr(v4 ? "0.0.0.0" : "::")}, false, /*gso=*/true));
   ASSERT_TRUE(d.ok()) << d.status();
   const uint16_t port = (*d)->local_endpoints(0).at(0).port;
   // 127.0.0.2 is a loopback address too: the reply must come from it, not 127.0.0.1.
@@ -103,6 +104,21 @@ TEST_P(SocketDriverFamily, WildcardReportsRealLocalAddressAndRepliesFromIt) {
   ASSERT_TRUE(peer.recv(&reply, &from));
   EXPECT_EQ(reply, "who am i");
   EXPECT_EQ(from, target);
+  // A GSO-sized group from the same source address.
+  Packet* p[4];
+  ASSERT_EQ((*d)->alloc_bulk(0, p, 4), 4);
+  for (int i = 0; i < 4; ++i) {
+    std::memset(p[i]->append(500), 'k' + i, 500);
+    p[i]->remote = peer.endpoint();
+    p[i]->local = target;
+  }
+  EXPECT_EQ((*d)->tx_burst(0, p, 4), 4);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(peer.recv(&reply, &from)) << i;
+    EXPECT_EQ(reply, std::string(500, char('k' + i)));
+    EXPECT_EQ(from, target);
+  }
+  EXPECT_EQ((*d)->pool_available(0), (*d)->pool_size(0));
 }
 
 TEST_P(SocketDriverFamily, ManyDatagramsInOneBurstAndAcrossBursts) {
