@@ -27,6 +27,10 @@ bool parse_ipv6(const uint8_t* p, uint32_t len, Ipv6Header* out, Drop* why) {
     *why = Drop::kRuntFrame;
     return false;
   }
+  if (p[8] == 0xff) {
+    *why = Drop::kIpOptions;  // multicast source (RFC 4291 §2.7): never valid
+    return false;
+  }
   out->traffic_class = uint8_t(vtf >> 20);
   out->flow_label = vtf & 0xfffff;
   out->payload_len = plen;

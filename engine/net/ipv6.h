@@ -32,7 +32,7 @@ struct Ipv6Header {
 // options headers; stops at a Fragment header and flags it. On false *why is
 // kRuntFrame (shorter than 40 / than 40 + payload length), kIpOptions (version
 // != 6, jumbogram, extension chain too long or overrunning the payload,
-// misplaced hop-by-hop).
+// misplaced hop-by-hop, multicast source address).
 bool parse_ipv6(const uint8_t* p, uint32_t len, Ipv6Header* out, Drop* why);
 
 // Writes the 40-byte fixed header.

@@ -246,6 +246,12 @@ TEST(ParseFrame, UnsupportedAndMalformed) {
   EXPECT_EQ(must_fail(f), Drop::kIpOptions);
 }
 
+TEST(ParseFrame, Ipv6MulticastSourceRefused) {
+  Bytes f = td::k_udp6_odd;
+  f[14 + 8] = 0xff;
+  EXPECT_EQ(must_fail(f), Drop::kIpOptions);
+}
+
 TEST(ParseFrame, IcmpEchoWithNonZeroCodeIsOther) {
   Bytes f = td::k_icmp4_echo_request;
   f[35] = 1;
@@ -376,6 +382,7 @@ TEST(WriteUdpHeaders, RandomRoundTrip) {
     } else {
       uint8_t x[16], y[16];
       for (int i = 0; i < 16; ++i) x[i] = uint8_t(rng()), y[i] = uint8_t(rng());
+      x[0] &= 0xfe;  // a multicast source is refused on parse
       a = Endpoint::v6(x, uint16_t(rng()));
       b = Endpoint::v6(y, uint16_t(rng()));
     }
