@@ -337,9 +337,10 @@ absl::Status DpdkDriver::setup_multicast(Port* port) {
   if (rte_eth_dev_set_mc_addr_list(id, list, 3) == 0) return absl::OkStatus();
   int rc = rte_eth_allmulticast_enable(id);
   if (rc == 0 || rte_eth_allmulticast_get(id) == 1) return absl::OkStatus();
-  return absl::UnavailableError(
-      absl::StrCat("port ", id, " (", port->info.name, "): cannot join the ND multicast groups (",
-                   dpdk_error(rc), "); IPv6 neighbours must already know our MAC"));
+  return absl::UnavailableError(absl::StrCat(
+      "port ", id, " (", port->info.name, "): no multicast filter to open for ND (", dpdk_error(rc),
+      "); fine for vdevs that see every frame (af_packet, af_xdp, tap), a NIC may need "
+      "promiscuous mode for IPv6 neighbours to find us"));
 }
 
 DpdkDriver::~DpdkDriver() {
