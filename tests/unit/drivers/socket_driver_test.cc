@@ -266,6 +266,32 @@ TEST(SocketDriver, QueuesServeConsecutivePortsAndFreeAcrossQueues) {
   (*d)->free_bulk(1, all, kMaxBurst);
 }
 
+TEST(SocketDriver, OneQueueServesV4AndV6SocketsInOneBurst) {
+  if (!testing::v6_loopback_available()) {
+    GTEST_SKIP() << "::1 is not available on this host (IPv6 disabled)";
+  }
+  auto d = make_driver(config_for({addr("127.0.0.1"), addr("::1")}));
+  ASSERT_TRUE(d.ok()) << d.status();
+  const auto eps = (*d)->local_endpoints(0);
+  ASSERT_EQ(eps.size(), 2u);
+  EXPECT_EQ(eps[0].port, eps[1].port);
+  Peer p4(addr("127.0.0.1")), p6(addr("::1"));
+  ASSERT_TRUE(p4.send_to(eps[0], "four"));
+  ASSERT_TRUE(p6.send_to(eps[1], "six"));
+  auto got = rx_until(**d, 0, 2);
+  ASSERT_EQ(got.size(), 2u);
+  // Both replies in one burst: each leaves through its own family's socket.
+  EXPECT_EQ((*d)->tx_burst(0, got.data(), 2), 2);
+  std::string r4, r6;
+  Endpoint f4, f6;
+  ASSERT_TRUE(p4.recv(&r4, &f4));
+  ASSERT_TRUE(p6.recv(&r6, &f6));
+  EXPECT_EQ(r4, "four");
+  EXPECT_EQ(f4, eps[0]);
+  EXPECT_EQ(r6, "six");
+  EXPECT_EQ(f6, eps[1]);
+}
+
 TEST(SocketDriver, WaitRxReturnsEarlyWhenReadable) {
   auto d = make_driver(config_for({addr("127.0.0.1")}));
   ASSERT_TRUE(d.ok()) << d.status();
