@@ -1,10 +1,12 @@
 // MESSAGE-INTEGRITY (HMAC-SHA1, RFC 8489 §14.5) and MESSAGE-INTEGRITY-SHA256
 // (HMAC-SHA256, §14.6) keys.
 //
-// A MessageIntegrity holds one key with its OpenSSL HMAC context keyed once at
-// construction (control plane: allocates). compute() then only re-initialises
-// that context, so an ICE agent can keep one object per credential and reuse
-// it for every check. Not thread-safe: one owner (a worker) per object.
+// A MessageIntegrity holds one key, prepared once at create() (control plane:
+// allocates): the HMAC inner and outer hash states after the key block. A MAC
+// then copies those states and hashes the message: no allocation, no key
+// schedule per packet, so an ICE agent keeps one object per credential and
+// reuses it for every check. compute() is const and touches only the stack,
+// so one object may be read by several threads.
 //
 // Keys (RFC 8489 §9): short-term = OpaqueString(password); long-term =
 // MD5(username ":" OpaqueString(realm) ":" OpaqueString(password)) (see
@@ -52,8 +54,8 @@ class MessageIntegrity {
 
   // HMAC over a ++ b into out (mac_size() bytes). Two pieces because STUN
   // hashes a patched copy of the header followed by the message body. False
-  // only if OpenSSL fails.
-  bool compute(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len, uint8_t* out);
+  // only if OpenSSL's hash fails.
+  bool compute(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len, uint8_t* out) const;
 
  private:
   struct Ctx;

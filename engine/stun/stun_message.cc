@@ -158,7 +158,7 @@ bool StunMessage::verify_fingerprint() const {
   return load_be32(data_ + fp_off_ + 4) == want;
 }
 
-IntegrityCheck StunMessage::verify_integrity(MessageIntegrity& key) const {
+IntegrityCheck StunMessage::verify_integrity(const MessageIntegrity& key) const {
   const uint32_t off = key.algorithm() == IntegrityAlgorithm::kHmacSha1 ? mi_off_ : mi256_off_;
   if (off == 0) return IntegrityCheck::kMissing;
   const uint16_t mac_len = load_be16(data_ + off + 2);  // checked by parse()
@@ -304,7 +304,7 @@ bool StunWriter::add_unknown_attributes(absl::Span<const uint16_t> types) {
   return true;
 }
 
-bool StunWriter::add_integrity(uint16_t type, MessageIntegrity& key, IntegrityAlgorithm alg) {
+bool StunWriter::add_integrity(uint16_t type, const MessageIntegrity& key, IntegrityAlgorithm alg) {
   if (key.algorithm() != alg) return fail();
   const size_t mac_len = key.mac_size();
   uint8_t* p = add(type, mac_len);  // also sets the header length to cover it
@@ -314,11 +314,11 @@ bool StunWriter::add_integrity(uint16_t type, MessageIntegrity& key, IntegrityAl
   return true;
 }
 
-bool StunWriter::add_message_integrity(MessageIntegrity& key) {
+bool StunWriter::add_message_integrity(const MessageIntegrity& key) {
   return add_integrity(attr::kMessageIntegrity, key, IntegrityAlgorithm::kHmacSha1);
 }
 
-bool StunWriter::add_message_integrity_sha256(MessageIntegrity& key) {
+bool StunWriter::add_message_integrity_sha256(const MessageIntegrity& key) {
   return add_integrity(attr::kMessageIntegritySha256, key, IntegrityAlgorithm::kHmacSha256);
 }
 

@@ -157,7 +157,7 @@ class StunMessage {
   // Checks MESSAGE-INTEGRITY (SHA1 key) or MESSAGE-INTEGRITY-SHA256 (SHA256
   // key), computed with the length field patched as §14.5/§14.6 say.
   // Constant-time compare.
-  IntegrityCheck verify_integrity(MessageIntegrity& key) const;
+  IntegrityCheck verify_integrity(const MessageIntegrity& key) const;
 
   // XOR-MAPPED-ADDRESS / MAPPED-ADDRESS / any address attribute.
   bool xor_mapped_address(Endpoint* out) const;
@@ -215,8 +215,8 @@ class StunWriter {
   bool add_error_code(int code, absl::string_view reason);
   bool add_unknown_attributes(absl::Span<const uint16_t> types);
   // MESSAGE-INTEGRITY needs an HMAC-SHA1 key, -SHA256 an HMAC-SHA256 key.
-  bool add_message_integrity(MessageIntegrity& key);
-  bool add_message_integrity_sha256(MessageIntegrity& key);
+  bool add_message_integrity(const MessageIntegrity& key);
+  bool add_message_integrity_sha256(const MessageIntegrity& key);
   // Must be the last attribute.
   bool add_fingerprint();
 
@@ -225,7 +225,7 @@ class StunWriter {
   const uint8_t* data() const { return buf_; }
 
  private:
-  bool add_integrity(uint16_t type, MessageIntegrity& key, IntegrityAlgorithm alg);
+  bool add_integrity(uint16_t type, const MessageIntegrity& key, IntegrityAlgorithm alg);
   bool fail() { return ok_ = false; }
 
   uint8_t* buf_;

@@ -564,3 +564,31 @@ TEST(Writer, PaddingAndLengthField) {
 
 }  // namespace
 }  // namespace tern::stun
+
+namespace tern::stun {
+namespace {
+
+// The prepared-state HMAC against OpenSSL's one-shot HMAC(), for empty,
+// block-sized and longer-than-a-block keys (which RFC 2104 hashes first).
+TEST(Integrity, MatchesOpenSslHmacForAllKeyLengths) {
+  Bytes msg(333);
+  for (size_t i = 0; i < msg.size(); ++i) msg[i] = uint8_t(i * 7);
+  for (size_t key_len : {0, 1, 20, 63, 64, 65, 100, 200}) {
+    Bytes k(key_len);
+    for (size_t i = 0; i < key_len; ++i) k[i] = uint8_t(i + 1);
+    for (auto alg : {IntegrityAlgorithm::kHmacSha1, IntegrityAlgorithm::kHmacSha256}) {
+      auto mi = MessageIntegrity::create(alg, absl::MakeConstSpan(k));
+      ASSERT_TRUE(mi.ok());
+      uint8_t got[32], want[32];
+      unsigned want_len = 0;
+      ASSERT_TRUE(mi->compute(msg.data(), 20, msg.data() + 20, msg.size() - 20, got));
+      HMAC(alg == IntegrityAlgorithm::kHmacSha1 ? EVP_sha1() : EVP_sha256(), k.data(),
+           int(k.size()), msg.data(), msg.size(), want, &want_len);
+      ASSERT_EQ(want_len, mi->mac_size());
+      EXPECT_EQ(0, std::memcmp(got, want, want_len)) << key_len;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tern::stun
