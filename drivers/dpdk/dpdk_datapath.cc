@@ -218,8 +218,12 @@ void DpdkDriver::handle_frame(Queue& qs, uint16_t q, size_t pi, rte_mbuf* m, Pac
       break;
     }
     case FrameKind::kNeighborAdvert: {
-      const MacAddr& mac = info.has_lla ? info.lla : info.src_mac;
-      learn(qs, q, pi, Family::kIpv6, info.nd_target, mac, true);
+      // Only neighbours we could send to directly: on-link or link-local.
+      Endpoint target = Endpoint::v6(info.nd_target, 0);
+      if (is_link_local6(info.nd_target) || (port.v6 && port.v6->contains(target))) {
+        const MacAddr& mac = info.has_lla ? info.lla : info.src_mac;
+        learn(qs, q, pi, Family::kIpv6, info.nd_target, mac, true);
+      }
       rte_pktmbuf_free(m);  // consumed
       return;
     }
