@@ -90,7 +90,9 @@ absl::Status Worker::start() {
   stop_.store(false);
   std::promise<absl::Status> ready;
   std::future<absl::Status> ready_f = ready.get_future();
-  thread_ = std::thread([this, &ready] {
+  // The promise moves into the thread: it must outlive set_value(), which
+  // may still touch it after start() has woken up and returned.
+  thread_ = std::thread([this, ready = std::move(ready)]() mutable {
     // Signals belong to the control thread (it waits for them with sigwait).
     sigset_t all;
     sigfillset(&all);
@@ -143,7 +145,7 @@ void Worker::run() {
     } else {
       stats_.idle_polls.add();
     }
-    if (timers_.size() > 0) stats_.timers_fired.add(timers_.advance(t));
+    if (uint32_t fired = timers_.advance(t)) stats_.timers_fired.add(fired);
     if (t >= next_housekeeping) {
       driver_.poll_housekeeping(q_, t);
       stats_.housekeeping.add();
