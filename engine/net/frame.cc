@@ -68,13 +68,16 @@ bool parse_arp_frame(const uint8_t* frame, uint32_t len, FrameInfo* out, Drop* w
 
 // UDP at l4 (l4_len bytes as the IP layer says); addresses already in out.
 template <bool kV6>
-bool parse_udp_frame(const uint8_t* frame, uint32_t l4_len, FrameInfo* out, Drop* why) {
+bool parse_udp_frame(const uint8_t* frame, uint32_t l4_len, const RxVerified& hw, FrameInfo* out,
+                     Drop* why) {
   const uint32_t l4 = out->l4_offset;
   UdpHeader udp;
   if (!parse_udp(frame + l4, l4_len, &udp, why)) return false;
-  const bool ok = kV6 ? udp_checksum_ok_v6(frame + l4, udp.length, out->src.addr, out->dst.addr)
-                      : udp_checksum_ok_v4(frame + l4, udp.length, out->src.addr, out->dst.addr);
-  if (!ok) return fail(why, Drop::kBadChecksum);
+  if (!hw.l4_checksum) {
+    const bool ok = kV6 ? udp_checksum_ok_v6(frame + l4, udp.length, out->src.addr, out->dst.addr)
+                        : udp_checksum_ok_v4(frame + l4, udp.length, out->src.addr, out->dst.addr);
+    if (!ok) return fail(why, Drop::kBadChecksum);
+  }
   out->kind = FrameKind::kUdp;
   out->src.port = udp.src_port;
   out->dst.port = udp.dst_port;
@@ -83,10 +86,11 @@ bool parse_udp_frame(const uint8_t* frame, uint32_t l4_len, FrameInfo* out, Drop
   return true;
 }
 
-bool parse_ipv4_frame(const uint8_t* frame, uint32_t len, FrameInfo* out, Drop* why) {
+bool parse_ipv4_frame(const uint8_t* frame, uint32_t len, const RxVerified& hw, FrameInfo* out,
+                      Drop* why) {
   const uint32_t l3 = out->l3_offset;
   Ipv4Header ip;
-  if (!parse_ipv4(frame + l3, len - l3, &ip, why)) return false;
+  if (!parse_ipv4(frame + l3, len - l3, &ip, why, !hw.ip_checksum)) return false;
   if (ip.fragment) return fail(why, Drop::kIpFragment);
   out->l3_len = ip.total_len;
   out->hop_limit = ip.ttl;
@@ -98,7 +102,7 @@ bool parse_ipv4_frame(const uint8_t* frame, uint32_t len, FrameInfo* out, Drop* 
   const uint8_t* l4p = frame + out->l4_offset;
   switch (ip.protocol) {
     case kIpProtoUdp:
-      return parse_udp_frame<false>(frame, l4_len, out, why);
+      return parse_udp_frame<false>(frame, l4_len, hw, out, why);
     case kIpProtoIcmp:
       if (l4_len < kIcmpHeaderLen) return fail(why, Drop::kRuntFrame);
       if (!icmp4_checksum_ok(l4p, l4_len)) return fail(why, Drop::kBadChecksum);
@@ -152,7 +156,8 @@ bool parse_icmp6_frame(const uint8_t* frame, uint32_t l4_len, FrameInfo* out, Dr
   }
 }
 
-bool parse_ipv6_frame(const uint8_t* frame, uint32_t len, FrameInfo* out, Drop* why) {
+bool parse_ipv6_frame(const uint8_t* frame, uint32_t len, const RxVerified& hw, FrameInfo* out,
+                      Drop* why) {
   const uint32_t l3 = out->l3_offset;
   Ipv6Header ip;
   if (!parse_ipv6(frame + l3, len - l3, &ip, why)) return false;
@@ -166,7 +171,7 @@ bool parse_ipv6_frame(const uint8_t* frame, uint32_t len, FrameInfo* out, Drop* 
   const uint32_t l4_len = out->l3_len - ip.header_len;
   switch (ip.next_header) {
     case kIpProtoUdp:
-      return parse_udp_frame<true>(frame, l4_len, out, why);
+      return parse_udp_frame<true>(frame, l4_len, hw, out, why);
     case kIpProtoIcmpv6:
       return parse_icmp6_frame(frame, l4_len, out, why);
     default:
@@ -177,6 +182,11 @@ bool parse_ipv6_frame(const uint8_t* frame, uint32_t len, FrameInfo* out, Drop* 
 }  // namespace
 
 bool parse_frame(const uint8_t* frame, uint32_t len, FrameInfo* out, Drop* why) {
+  return parse_frame(frame, len, RxVerified{}, out, why);
+}
+
+bool parse_frame(const uint8_t* frame, uint32_t len, const RxVerified& hw, FrameInfo* out,
+                 Drop* why) {
   EthernetHeader eth;
   if (!parse_ethernet(frame, len, &eth)) {
     // parse_ethernet fails either on a short frame or on a third VLAN tag; the
@@ -204,9 +214,9 @@ bool parse_frame(const uint8_t* frame, uint32_t len, FrameInfo* out, Drop* why) 
   out->na_router = out->na_solicited = out->na_override = false;
   switch (eth.ethertype) {
     case kEtherTypeIpv4:
-      return parse_ipv4_frame(frame, len, out, why);
+      return parse_ipv4_frame(frame, len, hw, out, why);
     case kEtherTypeIpv6:
-      return parse_ipv6_frame(frame, len, out, why);
+      return parse_ipv6_frame(frame, len, hw, out, why);
     case kEtherTypeArp:
       return parse_arp_frame(frame, len, out, why);
     default:

@@ -82,6 +82,19 @@ struct FrameInfo {
 // TTL / hop limit 0 is accepted: we are the destination, not a router.
 bool parse_frame(const uint8_t* frame, uint32_t len, FrameInfo* out, Drop* why);
 
+// Checksums the NIC already verified, so parse_frame need not read the
+// payload again. DPDK: ip_checksum = (ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK)
+// == RTE_MBUF_F_RX_IP_CKSUM_GOOD, l4_checksum likewise with
+// RTE_MBUF_F_RX_L4_CKSUM_*. (Frames the NIC flags BAD the driver drops as
+// kBadChecksum itself; UNKNOWN / NONE leave the flag false.) l4_checksum
+// applies to UDP only; ICMP / ICMPv6 are always verified here.
+struct RxVerified {
+  bool ip_checksum = false;  // IPv4 header checksum
+  bool l4_checksum = false;  // UDP checksum
+};
+bool parse_frame(const uint8_t* frame, uint32_t len, const RxVerified& hw, FrameInfo* out,
+                 Drop* why);
+
 // --- TX: UDP datagrams ----------------------------------------------------
 
 // Ethernet (14, untagged) + IPv4 (20) or IPv6 (40) + UDP (8) header bytes:

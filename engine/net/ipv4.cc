@@ -7,7 +7,7 @@
 
 namespace tern {
 
-bool parse_ipv4(const uint8_t* p, uint32_t len, Ipv4Header* out, Drop* why) {
+bool parse_ipv4(const uint8_t* p, uint32_t len, Ipv4Header* out, Drop* why, bool verify_checksum) {
   if (len < kIpv4HeaderLen) {
     *why = Drop::kRuntFrame;
     return false;
@@ -26,7 +26,7 @@ bool parse_ipv4(const uint8_t* p, uint32_t len, Ipv4Header* out, Drop* why) {
     *why = Drop::kRuntFrame;
     return false;
   }
-  if (internet_checksum(p, ihl) != 0) {
+  if (verify_checksum && internet_checksum(p, ihl) != 0) {
     *why = Drop::kBadChecksum;
     return false;
   }

@@ -39,7 +39,9 @@ struct Ipv4Header {
 // link padding allowed). On false *why is kRuntFrame (shorter than 20 / than
 // total length), kIpOptions (version != 4, IHL < 5, total length < IHL) or
 // kBadChecksum. Fragments parse (out->fragment); the caller decides.
-bool parse_ipv4(const uint8_t* p, uint32_t len, Ipv4Header* out, Drop* why);
+// verify_checksum = false skips the header checksum (the NIC checked it).
+bool parse_ipv4(const uint8_t* p, uint32_t len, Ipv4Header* out, Drop* why,
+                bool verify_checksum = true);
 
 // Writes a 20-byte header (no options, DF set, ID `id`) for payload_len bytes
 // of `protocol`. With `checksum` false the header checksum is left 0 (NIC

@@ -187,6 +187,28 @@ TEST(ParseFrame, BadChecksums) {
   EXPECT_EQ(must_fail(f), Drop::kBadChecksum);
 }
 
+TEST(ParseFrame, HardwareVerifiedChecksumsAreNotRechecked) {
+  Bytes f = td::k_udp4_stun;
+  f.back() ^= 0x01;  // UDP checksum now wrong...
+  f[14 + 8] ^= 1;    // ...and the IPv4 header checksum too
+  FrameInfo fi;
+  Drop why;
+  EXPECT_FALSE(parse_frame(f.data(), uint32_t(f.size()), RxVerified{true, false}, &fi, &why));
+  EXPECT_EQ(why, Drop::kBadChecksum);  // UDP still checked
+  EXPECT_FALSE(parse_frame(f.data(), uint32_t(f.size()), RxVerified{false, true}, &fi, &why));
+  EXPECT_EQ(why, Drop::kBadChecksum);  // IP still checked
+  ASSERT_TRUE(parse_frame(f.data(), uint32_t(f.size()), RxVerified{true, true}, &fi, &why));
+  EXPECT_EQ(fi.kind, FrameKind::kUdp);
+  // Lengths are still validated.
+  Bytes t(f.begin(), f.end() - 1);
+  EXPECT_FALSE(parse_frame(t.data(), uint32_t(t.size()), RxVerified{true, true}, &fi, &why));
+  EXPECT_EQ(why, Drop::kRuntFrame);
+  // ICMP is always verified.
+  Bytes icmp = td::k_icmp4_echo_request;
+  icmp.back() ^= 1;
+  EXPECT_FALSE(parse_frame(icmp.data(), uint32_t(icmp.size()), RxVerified{true, true}, &fi, &why));
+}
+
 TEST(ParseFrame, UdpZeroChecksum) {
   Bytes f = td::k_udp4_stun;
   f[40] = f[41] = 0;
