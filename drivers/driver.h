@@ -16,8 +16,8 @@
 #include "absl/status/status.h"
 #include "engine/net/counters.h"
 #include "engine/net/endpoint.h"
-#include "engine/net/packet.h"
 #include "engine/net/nanos.h"
+#include "engine/net/packet.h"
 
 namespace tern {
 
@@ -28,11 +28,11 @@ struct DriverCommonConfig {
 };
 
 struct DriverCaps {
-  bool link_layer = false;          // sees Ethernet frames (answers ARP/ND/ICMP itself)
+  bool link_layer = false;           // sees Ethernet frames (answers ARP/ND/ICMP itself)
   bool tx_checksum_offload = false;  // UDP/IP checksums computed by the NIC
-  bool rx_interrupts = false;       // wait_rx sleeps on a real RX event, not a timer
-  bool gso = false;                 // kernel UDP segmentation offload in use
-  bool gro = false;                 // kernel UDP receive coalescing in use
+  bool rx_interrupts = false;        // wait_rx sleeps on a real RX event, not a timer
+  bool gso = false;                  // kernel UDP segmentation offload in use
+  bool gro = false;                  // kernel UDP receive coalescing in use
 };
 
 // Per-queue counters; written only by the queue's worker thread.

@@ -23,11 +23,16 @@ constexpr std::array<PacketClass, 256> make_first_byte_table() {
   std::array<PacketClass, 256> t{};
   for (int b = 0; b < 256; ++b) {
     PacketClass c = PacketClass::kUnknown;
-    if (b <= 3) c = PacketClass::kStun;
-    else if (b >= 16 && b <= 19) c = PacketClass::kZrtp;
-    else if (b >= 20 && b <= 63) c = PacketClass::kDtls;
-    else if (b >= 64 && b <= 79) c = PacketClass::kChannelData;
-    else if (b >= 128 && b <= 191) c = PacketClass::kRtp;
+    if (b <= 3)
+      c = PacketClass::kStun;
+    else if (b >= 16 && b <= 19)
+      c = PacketClass::kZrtp;
+    else if (b >= 20 && b <= 63)
+      c = PacketClass::kDtls;
+    else if (b >= 64 && b <= 79)
+      c = PacketClass::kChannelData;
+    else if (b >= 128 && b <= 191)
+      c = PacketClass::kRtp;
     t[b] = c;
   }
   return t;

@@ -4,23 +4,40 @@ namespace tern {
 
 const char* drop_name(Drop d) {
   switch (d) {
-    case Drop::kRuntFrame: return "runt_frame";
-    case Drop::kBadChecksum: return "bad_checksum";
-    case Drop::kNotForUs: return "not_for_us";
-    case Drop::kUnsupportedL3: return "unsupported_l3";
-    case Drop::kUnsupportedL4: return "unsupported_l4";
-    case Drop::kIpFragment: return "ip_fragment";
-    case Drop::kIpOptions: return "ip_header_malformed";
-    case Drop::kTtlExpired: return "ttl_expired";
-    case Drop::kArpUnresolved: return "neighbor_unresolved";
-    case Drop::kMalformedStun: return "stun_malformed";
-    case Drop::kStunUnknownMethod: return "stun_unknown_method";
-    case Drop::kStunFingerprint: return "stun_bad_fingerprint";
-    case Drop::kUnclassified: return "unclassified";
-    case Drop::kNoHandler: return "no_handler";
-    case Drop::kNoBuffer: return "no_buffer";
-    case Drop::kTxFull: return "tx_full";
-    case Drop::kCount: break;
+    case Drop::kRuntFrame:
+      return "runt_frame";
+    case Drop::kBadChecksum:
+      return "bad_checksum";
+    case Drop::kNotForUs:
+      return "not_for_us";
+    case Drop::kUnsupportedL3:
+      return "unsupported_l3";
+    case Drop::kUnsupportedL4:
+      return "unsupported_l4";
+    case Drop::kIpFragment:
+      return "ip_fragment";
+    case Drop::kIpOptions:
+      return "ip_header_malformed";
+    case Drop::kTtlExpired:
+      return "ttl_expired";
+    case Drop::kArpUnresolved:
+      return "neighbor_unresolved";
+    case Drop::kMalformedStun:
+      return "stun_malformed";
+    case Drop::kStunUnknownMethod:
+      return "stun_unknown_method";
+    case Drop::kStunFingerprint:
+      return "stun_bad_fingerprint";
+    case Drop::kUnclassified:
+      return "unclassified";
+    case Drop::kNoHandler:
+      return "no_handler";
+    case Drop::kNoBuffer:
+      return "no_buffer";
+    case Drop::kTxFull:
+      return "tx_full";
+    case Drop::kCount:
+      break;
   }
   return "unknown";
 }

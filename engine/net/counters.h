@@ -12,7 +12,9 @@ namespace tern {
 
 class Counter {
  public:
-  void add(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void add(uint64_t n = 1) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   uint64_t get() const { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -21,22 +23,22 @@ class Counter {
 
 // Why a packet was dropped. Names are stable: they appear in stats and metrics.
 enum class Drop : uint8_t {
-  kRuntFrame,           // shorter than the headers it claims
-  kBadChecksum,         // IPv4 header or UDP checksum wrong
-  kNotForUs,            // destination MAC/IP/port is not ours
-  kUnsupportedL3,       // ethertype we do not handle
-  kUnsupportedL4,       // IP protocol we do not handle
-  kIpFragment,          // fragmented IP (not reassembled)
-  kIpOptions,           // malformed IPv4 header length / IPv6 extension chain
-  kTtlExpired,          // hop limit 0
-  kArpUnresolved,       // tx with no ARP/ND entry yet (queued request failed)
-  kMalformedStun,       // STUN that does not parse
-  kStunUnknownMethod,   // STUN we do not serve
-  kStunFingerprint,     // FINGERPRINT mismatch
-  kUnclassified,        // first byte in no RFC 7983 range
-  kNoHandler,           // class recognised but no service for it yet
-  kNoBuffer,            // buffer pool empty
-  kTxFull,              // tx queue full
+  kRuntFrame,          // shorter than the headers it claims
+  kBadChecksum,        // IPv4 header or UDP checksum wrong
+  kNotForUs,           // destination MAC/IP/port is not ours
+  kUnsupportedL3,      // ethertype we do not handle
+  kUnsupportedL4,      // IP protocol we do not handle
+  kIpFragment,         // fragmented IP (not reassembled)
+  kIpOptions,          // malformed IPv4 header length / IPv6 extension chain
+  kTtlExpired,         // hop limit 0
+  kArpUnresolved,      // tx with no ARP/ND entry yet (queued request failed)
+  kMalformedStun,      // STUN that does not parse
+  kStunUnknownMethod,  // STUN we do not serve
+  kStunFingerprint,    // FINGERPRINT mismatch
+  kUnclassified,       // first byte in no RFC 7983 range
+  kNoHandler,          // class recognised but no service for it yet
+  kNoBuffer,           // buffer pool empty
+  kTxFull,             // tx queue full
   kCount
 };
 

@@ -39,7 +39,8 @@ absl::StatusOr<Endpoint> Endpoint::parse(absl::string_view text) {
     absl::string_view rest = text.substr(close + 1);
     if (!rest.empty()) {
       if (rest.front() != ':') {
-        return absl::InvalidArgumentError(absl::StrCat("expected ':port' after ']' in '", text, "'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("expected ':port' after ']' in '", text, "'"));
       }
       port_text = rest.substr(1);
       has_port = true;

@@ -44,8 +44,7 @@ struct Endpoint {
 
   template <typename H>
   friend H AbslHashValue(H h, const Endpoint& e) {
-    return H::combine(H::combine_contiguous(std::move(h), e.addr, e.addr_len()), e.family,
-                      e.port);
+    return H::combine(H::combine_contiguous(std::move(h), e.addr, e.addr_len()), e.family, e.port);
   }
 };
 

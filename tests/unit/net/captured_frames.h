@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+// Byte tables keep their 16-per-line layout:
+// clang-format off
 namespace tern::testdata {
 
 inline const std::vector<uint8_t> k_arp_request = {
@@ -209,3 +211,4 @@ inline const std::vector<uint8_t> k_ns_from_peer = {
 };
 
 }  // namespace tern::testdata
+// clang-format on
