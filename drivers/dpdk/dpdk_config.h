@@ -12,17 +12,11 @@
 
 #include "absl/status/statusor.h"
 #include "engine/net/endpoint.h"
+#include "engine/net/ip_prefix.h"
 
 namespace tern {
 
 // An address with its on-link prefix ("198.18.0.1/24", "2001:2::1/64").
-struct IpPrefix {
-  Endpoint addr;       // port unused (0)
-  uint8_t length = 0;  // prefix length in bits
-  // True if `ip` (same family) is inside this prefix.
-  bool contains(const Endpoint& ip) const;
-};
-
 struct DpdkPortConfig {
   std::optional<uint16_t> port_id;   // `port = N`
   std::string name;                  // `name = "net_af_packet0"` (when no port id)
@@ -45,10 +39,8 @@ struct DpdkConfig {
 
 // Parses the [dpdk] table. Unknown keys are errors (a typo must not silently
 // fall back to a default).
-absl::StatusOr<DpdkConfig> parse_dpdk_config(const toml::table& section);
-
-// Parses "addr/len"; `key` names the field in error messages.
-absl::StatusOr<IpPrefix> parse_ip_prefix(const std::string& text, Family want,
-                                         const std::string& key);
+// `source` names the config file in messages ("" for tables built in code).
+absl::StatusOr<DpdkConfig> parse_dpdk_config(const toml::table& section,
+                                             const std::string& source = "");
 
 }  // namespace tern

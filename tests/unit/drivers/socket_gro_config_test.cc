@@ -162,19 +162,19 @@ TEST(SocketConfig, ErrorsNameTheKeyAndValue) {
             "socket.addresses[1]: not an IPv4 or IPv6 address: 'x'");
   EXPECT_EQ(error_of("addresses = [\"127.0.0.1:80\"]"),
             "socket.addresses[0]: not an IPv4 or IPv6 address: '127.0.0.1:80'");
-  EXPECT_NE(error_of("addresses = [1]").find("socket.addresses[0]: expected a string"),
+  EXPECT_NE(error_of("addresses = [1]").find("socket.addresses[0]: must be an IP address string, got integer"),
             std::string::npos);
-  EXPECT_NE(error_of("addresses = \"127.0.0.1\"").find("socket.addresses: expected an array"),
+  EXPECT_NE(error_of("addresses = \"127.0.0.1\"").find("socket.addresses: must be an array of address strings, got string"),
             std::string::npos);
-  EXPECT_NE(error_of("addresses = []").find("socket.addresses: empty"), std::string::npos);
+  EXPECT_NE(error_of("addresses = []").find("socket.addresses: must not be empty"), std::string::npos);
   EXPECT_NE(error_of("addresses = [\"::1\", \"::1\"]").find("socket.addresses[1]: duplicate"),
             std::string::npos);
-  EXPECT_NE(error_of("gro = \"yes\"").find("socket.gro: expected true or false, got string"),
+  EXPECT_NE(error_of("gro = \"yes\"").find("socket.gro: must be true or false, got string \"yes\""),
             std::string::npos);
-  EXPECT_NE(error_of("gso = 1").find("socket.gso: expected true or false, got integer"),
+  EXPECT_NE(error_of("gso = 1").find("socket.gso: must be true or false, got integer 1"),
             std::string::npos);
-  EXPECT_NE(error_of("buffers = 1").find("socket.buffers: 1 out of range"), std::string::npos);
-  EXPECT_NE(error_of("buffers = \"many\"").find("socket.buffers: expected an integer"),
+  EXPECT_NE(error_of("buffers = 1").find("socket.buffers: must be 32..1048576, got 1"), std::string::npos);
+  EXPECT_NE(error_of("buffers = \"many\"").find("socket.buffers: must be an integer, got string"),
             std::string::npos);
   EXPECT_NE(error_of("adresses = []").find("socket.adresses: unknown key"), std::string::npos);
 }
