@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "drivers/config_fields.h"
 #include "engine/net/endpoint.h"
 
 namespace tern {
@@ -30,131 +31,27 @@ constexpr int64_t kMaxStatsInterval = 24 * 3600;  // one day
 absl::string_view av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 std::string_view sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
-// "FILE:LINE: " for a node that came from a file, "" otherwise.
-std::string where(absl::string_view source, const toml::node& n) {
-  const auto& pos = n.source().begin;
-  if (pos.line == 0) return absl::StrCat(source, ": ");
-  return absl::StrFormat("%s:%d: ", source, pos.line);
-}
-
-std::string show(const toml::node& n) {
-  if (const auto* str = n.as_string()) return absl::StrCat("\"", str->get(), "\"");
-  std::ostringstream os;
-  n.visit([&](const auto& v) { os << v; });
-  std::string s = os.str();
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return s;
-}
-
-std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table:
-      return "table";
-    case toml::node_type::array:
-      return "array";
-    case toml::node_type::string:
-      return "string";
-    case toml::node_type::integer:
-      return "integer";
-    case toml::node_type::floating_point:
-      return "float";
-    case toml::node_type::boolean:
-      return "boolean";
-    case toml::node_type::date:
-      return "date";
-    case toml::node_type::time:
-      return "time";
-    case toml::node_type::date_time:
-      return "date-time";
-    default:
-      return "nothing";
-  }
-}
-
-absl::Status key_error(absl::string_view source, const toml::node& n, absl::string_view key,
-                       absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(where(source, n), key, ": ", what));
-}
-
-absl::StatusOr<int64_t> int_in(absl::string_view source, const toml::node& n, absl::string_view key,
-                               int64_t lo, int64_t hi) {
-  if (!n.is_integer()) {
-    return key_error(source, n, key,
-                     absl::StrCat("must be an integer, got ", type_name(n), " ", show(n)));
-  }
-  int64_t v = n.as_integer()->get();
-  if (v < lo || v > hi) {
-    return key_error(source, n, key, absl::StrFormat("must be %d..%d, got %d", lo, hi, v));
-  }
-  return v;
-}
-
-// Checks every key of `t` is in `known`.
-absl::Status only_known(absl::string_view source, const toml::table& t, absl::string_view section,
-                        std::initializer_list<absl::string_view> known) {
-  for (auto&& [k, v] : t) {
-    bool ok = false;
-    for (absl::string_view kk : known) ok = ok || av(k.str()) == kk;
-    if (!ok) {
-      return key_error(source, v, absl::StrCat(section, ".", av(k.str())),
-                       absl::StrCat("unknown key (known: ", absl::StrJoin(known, ", "), ")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status parse_engine(absl::string_view src, const toml::table& t, TerndConfig* c) {
-  if (auto s =
-          only_known(src, t, "engine",
-                     {"workers", "cores", "idle_spin_us", "idle_max_sleep_us", "stats_interval_s"});
-      !s.ok()) {
-    return s;
+  ConfigSection sec(t, "engine", std::string(src));
+  std::vector<int64_t> cores;
+  for (absl::Status s :
+       {sec.only_keys(
+            {"workers", "cores", "idle_spin_us", "idle_max_sleep_us", "stats_interval_s"}),
+        sec.read_int("workers", 1, kMaxWorkers, &c->workers),
+        sec.read_int_list("cores", 0, kMaxCpu, &cores),
+        sec.read_int("idle_spin_us", 0, kMaxMicros, &c->idle_spin_us),
+        sec.read_int("idle_max_sleep_us", 0, kMaxMicros, &c->idle_max_sleep_us),
+        sec.read_int("stats_interval_s", 0, kMaxStatsInterval, &c->stats_interval_s)}) {
+    if (!s.ok()) return s;
   }
-  if (const toml::node* n = t.get("workers")) {
-    auto v = int_in(src, *n, "engine.workers", 1, kMaxWorkers);
-    if (!v.ok()) return v.status();
-    c->workers = static_cast<uint16_t>(*v);
-  }
-  if (const toml::node* n = t.get("cores")) {
-    const toml::array* a = n->as_array();
-    if (a == nullptr) {
-      return key_error(src, *n, "engine.cores",
-                       absl::StrCat("must be an array of CPU ids like [0, 1], got ", type_name(*n),
-                                    " ", show(*n)));
-    }
-    c->cores.clear();
-    for (size_t i = 0; i < a->size(); ++i) {
-      auto v = int_in(src, *a->get(i), absl::StrCat("engine.cores[", i, "]"), 0, kMaxCpu);
-      if (!v.ok()) return v.status();
-      c->cores.push_back(static_cast<int>(*v));
-    }
-  }
-  if (const toml::node* n = t.get("idle_spin_us")) {
-    auto v = int_in(src, *n, "engine.idle_spin_us", 0, kMaxMicros);
-    if (!v.ok()) return v.status();
-    c->idle_spin_us = static_cast<uint32_t>(*v);
-  }
-  if (const toml::node* n = t.get("idle_max_sleep_us")) {
-    auto v = int_in(src, *n, "engine.idle_max_sleep_us", 0, kMaxMicros);
-    if (!v.ok()) return v.status();
-    c->idle_max_sleep_us = static_cast<uint32_t>(*v);
-  }
-  if (const toml::node* n = t.get("stats_interval_s")) {
-    auto v = int_in(src, *n, "engine.stats_interval_s", 0, kMaxStatsInterval);
-    if (!v.ok()) return v.status();
-    c->stats_interval_s = static_cast<uint32_t>(*v);
-  }
+  if (t.contains("cores")) c->cores.assign(cores.begin(), cores.end());
   return absl::OkStatus();
 }
 
 absl::Status parse_udp(absl::string_view src, const toml::table& t, TerndConfig* c) {
-  if (auto s = only_known(src, t, "udp", {"base_port"}); !s.ok()) return s;
-  if (const toml::node* n = t.get("base_port")) {
-    auto v = int_in(src, *n, "udp.base_port", 1, 65535);
-    if (!v.ok()) return v.status();
-    c->base_port = static_cast<uint16_t>(*v);
-  }
-  return absl::OkStatus();
+  ConfigSection sec(t, "udp", std::string(src));
+  if (auto s = sec.only_keys({"base_port"}); !s.ok()) return s;
+  return sec.read_int("base_port", 1, 65535, &c->base_port);
 }
 
 absl::Status check_driver_kind(absl::string_view kind, absl::string_view name) {
@@ -164,18 +61,18 @@ absl::Status check_driver_kind(absl::string_view kind, absl::string_view name) {
 }
 
 absl::Status parse_driver(absl::string_view src, const toml::table& t, TerndConfig* c) {
-  if (auto s = only_known(src, t, "driver", {"kind"}); !s.ok()) return s;
-  if (const toml::node* n = t.get("kind")) {
-    if (!n->is_string()) {
-      return key_error(
-          src, *n, "driver.kind",
-          absl::StrCat("must be \"socket\" or \"dpdk\", got ", type_name(*n), " ", show(*n)));
-    }
-    std::string kind = n->as_string()->get();
-    if (auto s = check_driver_kind(kind, "driver.kind"); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(where(src, *n), s.message()));
-    }
-    c->driver = kind;
+  ConfigSection sec(t, "driver", std::string(src));
+  if (auto s = sec.only_keys({"kind"}); !s.ok()) return s;
+  const toml::node* n = t.get("kind");
+  if (n == nullptr) return absl::OkStatus();
+  if (!n->is_string()) {
+    return sec.error(*n, "kind",
+                     absl::StrCat("must be \"socket\" or \"dpdk\", got ", toml_type_name(*n), " ",
+                                  toml_show(*n)));
+  }
+  c->driver = n->as_string()->get();
+  if (auto s = check_driver_kind(c->driver, "driver.kind"); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(toml_where(src, *n), s.message()));
   }
   return absl::OkStatus();
 }
@@ -208,13 +105,14 @@ absl::StatusOr<TerndConfig> parse_config(absl::string_view toml_text, absl::stri
     bool known =
         key == "engine" || key == "udp" || key == "driver" || key == "socket" || key == "dpdk";
     if (!known) {
-      return key_error(source, v, key,
+      return absl::InvalidArgumentError(
+          absl::StrCat(toml_where(source, v), key, ": ",
                        t ? "unknown section (known: [engine], [udp], [driver], [socket], [dpdk])"
-                         : "unknown top-level key (keys belong in a section, e.g. [engine])");
+                         : "unknown top-level key (keys belong in a section, e.g. [engine])"));
     }
     if (t == nullptr) {
-      return key_error(source, v, key,
-                       absl::StrCat("must be a table ([", key, "]), got ", type_name(v)));
+      return absl::InvalidArgumentError(absl::StrCat(
+          toml_where(source, v), key, ": must be a table ([", key, "]), got ", toml_type_name(v)));
     }
     absl::Status s;
     if (key == "engine") s = parse_engine(source, *t, &c);
