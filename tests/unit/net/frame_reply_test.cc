@@ -14,28 +14,13 @@
 #include "engine/net/ipv6.h"
 #include "engine/net/udp.h"
 #include "tests/unit/net/captured_frames.h"
+#include "tests/unit/net/frame_test_util.h"
 
 namespace tern {
 namespace {
 
 namespace td = testdata;
-using Bytes = std::vector<uint8_t>;
-
-const MacAddr kMac1{{0x02, 0, 0, 0, 0, 0x01}};
-const MacAddr kMac2{{0x02, 0, 0, 0, 0, 0x02}};
-const uint8_t kIp6One[16] = {0xfd, 0x54, 0x74, 0x65, 0x72, 0x6e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-const uint8_t kIp6Two[16] = {0xfd, 0x54, 0x74, 0x65, 0x72, 0x6e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-
-bool parse(const Bytes& f, FrameInfo* fi, Drop* why) {
-  return parse_frame(f.data(), uint32_t(f.size()), fi, why);
-}
-
-FrameInfo must_parse(const Bytes& f) {
-  FrameInfo fi;
-  Drop why = Drop::kCount;
-  EXPECT_TRUE(parse(f, &fi, &why)) << drop_name(why);
-  return fi;
-}
+using namespace testutil;  // NOLINT: test-local shorthand
 
 // ---- Replies ----
 
