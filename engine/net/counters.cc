@@ -36,6 +36,16 @@ const char* drop_name(Drop d) {
       return "no_buffer";
     case Drop::kTxFull:
       return "tx_full";
+    case Drop::kTurnNoAllocation:
+      return "turn_no_allocation";
+    case Drop::kTurnNoPermission:
+      return "turn_no_permission";
+    case Drop::kTurnNoChannel:
+      return "turn_no_channel";
+    case Drop::kTurnQuota:
+      return "turn_quota";
+    case Drop::kTurnMalformed:
+      return "turn_malformed";
     case Drop::kCount:
       break;
   }

@@ -39,6 +39,11 @@ enum class Drop : uint8_t {
   kNoHandler,          // class recognised but no service for it yet
   kNoBuffer,           // buffer pool empty
   kTxFull,             // tx queue full
+  kTurnNoAllocation,   // TURN: no (live) allocation for the 5-tuple / relayed port
+  kTurnNoPermission,   // TURN: peer address without a permission
+  kTurnNoChannel,      // TURN: ChannelData on an unbound channel
+  kTurnQuota,          // TURN: allocation over its bandwidth quota
+  kTurnMalformed,      // TURN: ChannelData / STUN that does not parse, Send without peer or data
   kCount
 };
 
