@@ -77,6 +77,33 @@ absl::Status parse_driver(absl::string_view src, const toml::table& t, TerndConf
   return absl::OkStatus();
 }
 
+// [control]: the JSON-RPC control socket (docs/control-protocol.md).
+absl::Status parse_control(absl::string_view src, const toml::table& t, TerndConfig* c) {
+  ConfigSection sec(t, "control", std::string(src));
+  std::string socket_path = c->control_socket.value_or("");
+  for (absl::Status s :
+       {sec.only_keys({"socket", "tcp", "token"}), sec.read_string("socket", &socket_path),
+        sec.read_string("tcp", &c->control_tcp), sec.read_string("token", &c->control_token)}) {
+    if (!s.ok()) return s;
+  }
+  if (t.contains("socket")) c->control_socket = socket_path;
+  if (!c->control_tcp.empty()) {
+    auto ep = Endpoint::parse(c->control_tcp);
+    if (!ep.ok() || ep->port == 0) {
+      return sec.error(*t.get("tcp"), "tcp",
+                       absl::StrCat("expected ADDR:PORT like \"127.0.0.1:7000\" or "
+                                    "\"[::1]:7000\", got \"",
+                                    c->control_tcp, "\""));
+    }
+    if (c->control_token.empty()) {
+      return sec.error(*t.get("tcp"), "tcp",
+                       "needs control.token (clients authenticate with it; see "
+                       "docs/control-protocol.md)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<TerndConfig> parse_config(absl::string_view toml_text, absl::string_view source) {
@@ -102,12 +129,13 @@ absl::StatusOr<TerndConfig> parse_config(absl::string_view toml_text, absl::stri
   for (auto&& [k, v] : root) {
     absl::string_view key = av(k.str());
     const toml::table* t = v.as_table();
-    bool known =
-        key == "engine" || key == "udp" || key == "driver" || key == "socket" || key == "dpdk";
+    bool known = key == "engine" || key == "udp" || key == "driver" || key == "socket" ||
+                 key == "dpdk" || key == "control";
     if (!known) {
       return absl::InvalidArgumentError(
           absl::StrCat(toml_where(source, v), key, ": ",
-                       t ? "unknown section (known: [engine], [udp], [driver], [socket], [dpdk])"
+                       t ? "unknown section (known: [engine], [udp], [driver], [socket], [dpdk], "
+                           "[control])"
                          : "unknown top-level key (keys belong in a section, e.g. [engine])"));
     }
     if (t == nullptr) {
@@ -118,6 +146,7 @@ absl::StatusOr<TerndConfig> parse_config(absl::string_view toml_text, absl::stri
     if (key == "engine") s = parse_engine(source, *t, &c);
     if (key == "udp") s = parse_udp(source, *t, &c);
     if (key == "driver") s = parse_driver(source, *t, &c);
+    if (key == "control") s = parse_control(source, *t, &c);
     if (key == "socket") c.socket = *t;
     if (key == "dpdk") c.dpdk = *t;
     if (!s.ok()) return s;
@@ -201,6 +230,9 @@ and its default):
                         [dpdk] eal_args
   --stats-interval S    print per-worker counters every S seconds, 0 = at exit
                         only ([engine] stats_interval_s)
+  --control-socket PATH JSON-RPC control socket ([control] socket; default
+                        /run/tern/ternd.sock as root, else under
+                        $XDG_RUNTIME_DIR or /tmp); "" = none
   --help                print this help and exit
   --version             print the version and exit
 
@@ -219,6 +251,7 @@ absl::StatusOr<CommandLine> parse_command_line(int argc, char* const* argv) {
     kAddress,
     kEal,
     kStatsInterval,
+    kControlSocket,
     kHelp,
     kVersion
   };
@@ -231,6 +264,7 @@ absl::StatusOr<CommandLine> parse_command_line(int argc, char* const* argv) {
       {"address", required_argument, nullptr, kAddress},
       {"eal", required_argument, nullptr, kEal},
       {"stats-interval", required_argument, nullptr, kStatsInterval},
+      {"control-socket", required_argument, nullptr, kControlSocket},
       {"help", no_argument, nullptr, kHelp},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -332,6 +366,9 @@ absl::StatusOr<CommandLine> parse_command_line(int argc, char* const* argv) {
         cfg.stats_interval_s = static_cast<uint32_t>(*v);
         break;
       }
+      case kControlSocket:
+        cfg.control_socket = value;
+        break;
     }
   }
   if (have_addresses) cfg.socket.insert_or_assign("addresses", std::move(addresses));

@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,13 @@ struct TerndConfig {
   uint16_t base_port = 3478;
   // [driver]
   std::string driver = "socket";  // "socket" or "dpdk"
+  // [control] (docs/control-protocol.md). control_socket: nullopt = the
+  // default path (default_control_socket(); if another ternd holds it, ternd
+  // warns and runs without one); "" = no Unix socket; else this path, which
+  // must be free.
+  std::optional<std::string> control_socket;
+  std::string control_tcp;    // "ADDR:PORT"; "" = no TCP listener
+  std::string control_token;  // bearer token, required with control_tcp
   // Driver sections, unvalidated here.
   toml::table socket;
   toml::table dpdk;

@@ -5,9 +5,9 @@
 // which the server closes the connection: there is no way to resynchronise
 // inside an unbounded line.
 //
-// Messages are nlohmann::json values. Parsing never throws: bad JSON, nesting
-// deeper than kMaxDepth and invalid UTF-8 are reported as errors. Encoding
-// never throws either (invalid UTF-8 in a string is replaced by U+FFFD).
+// Messages are nlohmann::ordered_json values (members keep their order). Parsing never throws: bad
+// JSON, nesting deeper than kMaxDepth and invalid UTF-8 are reported as errors. Encoding never
+// throws either (invalid UTF-8 in a string is replaced by U+FFFD).
 //
 // Control-plane code: runs on ternd's main thread, allocates freely.
 #pragma once
@@ -23,7 +23,7 @@
 
 namespace tern::jsonrpc {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // JSON-RPC 2.0 error codes (§5.1) and tern's server errors (-32000..-32099).
 enum ErrorCode : int {

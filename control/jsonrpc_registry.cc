@@ -351,13 +351,15 @@ std::optional<json> MethodRegistry::handle_one(const json& msg, Session& session
   const std::string& name = m->get_ref<const std::string&>();
   auto it = methods_.find(name);
   json reply;
-  if (it == methods_.end()) {
+  // Unauthenticated sessions learn nothing, not even which methods exist.
+  bool open = it != methods_.end() && it->second.spec.allow_unauthenticated;
+  if (!session.authenticated && !open) {
+    ++errors_;
+    reply = make_error(id, kUnauthorized, "Unauthorized: call auth with the bearer token first");
+  } else if (it == methods_.end()) {
     ++errors_;
     reply = make_field_error(id, kMethodNotFound, error_message(kMethodNotFound), "method",
                              absl::StrCat("no method named ", show(*m)));
-  } else if (!session.authenticated && !it->second.spec.allow_unauthenticated) {
-    ++errors_;
-    reply = make_error(id, kUnauthorized, "Unauthorized: call auth with the bearer token first");
   } else {
     reply = call(it->second, id, params, session);
   }

@@ -5,10 +5,13 @@
 // other thread blocks them), printing a summary every stats_interval_s ->
 // stop workers -> final counters -> exit 0. Startup errors: one line on
 // stderr, exit 2.
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
@@ -20,6 +23,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "control/config.h"
+#include "control/control_server.h"
+#include "control/jsonrpc_methods.h"
 #include "drivers/driver.h"
 #include "drivers/socket/socket_driver.h"
 #include "engine/worker/worker.h"
@@ -93,7 +98,7 @@ void print_banner(const TerndConfig& cfg, const PacketDriver& drv,
     std::printf("Query:  turnutils_stunclient -p %u %s\n", eps0[0].port,
                 query_address(eps0[0]).c_str());
   }
-  std::printf("Stop:   Ctrl-C or kill -TERM %d (prints final counters; no ternctl yet)\n",
+  std::printf("Stop:   Ctrl-C or kill -TERM %d (prints final counters)\n",
               static_cast<int>(getpid()));
   std::fflush(stdout);
 }
@@ -179,6 +184,106 @@ void print_final(const std::vector<std::unique_ptr<Worker>>& workers, const Pack
   std::fflush(stdout);
 }
 
+// The control plane: JSON-RPC 2.0 on a Unix socket and optionally TCP
+// (docs/control-protocol.md), served from the main thread's wait loop.
+struct Control {
+  jsonrpc::MethodRegistry registry;
+  EngineView view;
+  std::unique_ptr<ControlServer> server;  // null: no control socket
+};
+
+absl::Status start_control(const TerndConfig& cfg, const PacketDriver& drv,
+                           const std::vector<std::unique_ptr<Worker>>& workers, Control* ctl) {
+  EngineView& v = ctl->view;
+  v.version = TERN_VERSION;
+  v.pid = static_cast<int>(getpid());
+  v.started = Worker::now();
+  v.config_source = cfg.source;
+  v.driver = &drv;
+  for (const auto& w : workers) v.workers.push_back(w.get());
+  v.features = {"stun"};
+  if (auto s = register_engine_methods(ctl->registry, v); !s.ok()) return s;
+
+  ControlServerConfig sc;
+  bool default_path = !cfg.control_socket.has_value();
+  sc.unix_path = cfg.control_socket.value_or(default_control_socket());
+  sc.tcp = cfg.control_tcp;
+  sc.token = cfg.control_token;
+  if (sc.unix_path.empty() && sc.tcp.empty()) return absl::OkStatus();
+  ctl->server = std::make_unique<ControlServer>(sc, ctl->registry);
+  absl::Status s = ctl->server->start();
+  if (!s.ok() && default_path) {
+    // Only the default path may be busy without failing startup (several
+    // ternds on one host, e.g. tests); a configured path must be ours.
+    std::fprintf(stderr, "ternd: warning: %s; no Unix control socket (set --control-socket)\n",
+                 std::string(s.message()).c_str());
+    ctl->server.reset();
+    sc.unix_path.clear();
+    if (sc.tcp.empty()) return absl::OkStatus();
+    ctl->server = std::make_unique<ControlServer>(sc, ctl->registry);
+    s = ctl->server->start();
+  }
+  if (!s.ok()) return s;
+  ControlServer* srv = ctl->server.get();
+  v.control_endpoints = [srv] { return srv->endpoints(); };
+  v.control_stats = [srv] {
+    const ControlServerStats& st = srv->stats();
+    return jsonrpc::json{{"clients", srv->num_clients()},
+                         {"accepted", st.accepted},
+                         {"requests", st.requests},
+                         {"events_sent", st.events_sent},
+                         {"rejected_full", st.rejected_full},
+                         {"closed_slow", st.closed_slow},
+                         {"closed_line_too_long", st.closed_line_too_long},
+                         {"closed_auth_failed", st.closed_auth_failed}};
+  };
+  srv->set_stats_source([&v] { return stats_json(v, Worker::now(), std::nullopt); });
+  return absl::OkStatus();
+}
+
+// Waits for SIGINT/SIGTERM (signalfd) while serving the control socket and
+// printing a summary every stats_interval_s. Returns the signal.
+int serve_until_signal(const sigset_t& stop_signals, const TerndConfig& cfg,
+                       const std::vector<std::unique_ptr<Worker>>& workers, const PacketDriver& drv,
+                       ControlServer* server) {
+  int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  std::vector<uint64_t> last_rx(workers.size(), 0);
+  const Nanos interval = Nanos{cfg.stats_interval_s} * kSecond;
+  Nanos next_summary = interval ? Worker::now() + interval : kNever;
+  for (;;) {
+    Nanos now = Worker::now();
+    if (now >= next_summary) {
+      print_summary(workers, drv, &last_rx, cfg.stats_interval_s);
+      next_summary = std::max(next_summary + interval, now + 1);
+    }
+    Nanos deadline = std::min(next_summary, server ? server->next_deadline() : kNever);
+    int timeout_ms = 3600 * 1000;
+    if (deadline != kNever) {
+      timeout_ms = static_cast<int>(
+          std::clamp<Nanos>((deadline - now + kMillisecond - 1) / kMillisecond, 0, timeout_ms));
+    }
+    pollfd fds[2] = {{sfd, POLLIN, 0}, {server ? server->fd() : -1, POLLIN, 0}};
+    int n = poll(fds, server ? 2 : 1, timeout_ms);
+    if (n < 0 && errno != EINTR) break;
+    if (sfd >= 0 && (fds[0].revents & POLLIN)) {
+      signalfd_siginfo si;
+      if (read(sfd, &si, sizeof(si)) == static_cast<ssize_t>(sizeof(si))) {
+        close(sfd);
+        return static_cast<int>(si.ssi_signo);
+      }
+    }
+    if (sfd < 0) {  // no signalfd: poll the pending set
+      timespec zero{0, 0};
+      siginfo_t info;
+      int sig = sigtimedwait(&stop_signals, &info, &zero);
+      if (sig > 0) return sig;
+    }
+    if (server) server->service(Worker::now());
+  }
+  if (sfd >= 0) close(sfd);
+  return SIGTERM;
+}
+
 int run(int argc, char** argv) {
   auto cl = parse_command_line(argc, argv);
   if (!cl.ok()) return fail(cl.status().message());
@@ -236,18 +341,22 @@ int run(int argc, char** argv) {
       return fail(s.message());
     }
   }
+  Control control;
+  if (absl::Status s = start_control(cfg, *drv, workers, &control); !s.ok()) {
+    for (auto& w : workers) w->stop();
+    return fail(s.message());
+  }
   print_banner(cfg, *drv, workers);
+  if (control.server) {
+    for (const std::string& ep : control.server->endpoints())
+      std::printf("Control: %s\n", ep.c_str());
+    std::fflush(stdout);
+  }
 
-  std::vector<uint64_t> last_rx(workers.size(), 0);
-  int sig = 0;
-  for (;;) {
-    timespec timeout{cfg.stats_interval_s ? static_cast<time_t>(cfg.stats_interval_s) : 3600, 0};
-    siginfo_t info;
-    sig = sigtimedwait(&stop_signals, &info, &timeout);
-    if (sig > 0) break;
-    if (errno == EAGAIN && cfg.stats_interval_s) {
-      print_summary(workers, *drv, &last_rx, cfg.stats_interval_s);
-    }
+  int sig = serve_until_signal(stop_signals, cfg, workers, *drv, control.server.get());
+  if (control.server) {
+    control.server->publish("server", jsonrpc::json{{"state", "stopping"}});
+    control.server->service(Worker::now());
   }
   std::printf("ternd: %s, stopping %zu worker(s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
               workers.size());
