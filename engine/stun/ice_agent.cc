@@ -366,12 +366,20 @@ CheckVerdict IceLiteAgent::handle_check(const stun::StunMessage& msg, Packet* pk
       }
     }
   }
+  const CandidatePair tuple{pkt->remote, pkt->local};
+  if (r.code == 0) {
+    for (const Pair& q : pairs_) {
+      if (q.tuple != tuple && std::memcmp(q.last_txid, r.txid, sizeof(r.txid)) == 0) {
+        stats_.replays.add();
+        return CheckVerdict::kDrop;
+      }
+    }
+  }
   if (!fits(*pkt, reply_size(r, pkt->remote))) {
     stats_.drops.add(Drop::kNoBuffer);  // before any state change
     return CheckVerdict::kDrop;
   }
   const bool use_candidate = msg.has(stun::attr::kUseCandidate);
-  const CandidatePair tuple{pkt->remote, pkt->local};
   // The response overwrites the request: everything read from msg is read.
   if (!write_reply(r, pkt)) {
     stats_.drops.add(Drop::kNoBuffer);  // not reached: fits() covered it
@@ -391,6 +399,7 @@ CheckVerdict IceLiteAgent::handle_check(const stun::StunMessage& msg, Packet* pk
   p.last_check = now;
   p.generation = gen->id;
   p.remote_priority = priority;
+  std::memcpy(p.last_txid, r.txid, sizeof(r.txid));
   if (use_candidate) {
     stats_.nominations.add();
     if (selected_ != i) {

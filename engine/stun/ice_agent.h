@@ -52,6 +52,13 @@
 // credentials carries USE-CANDIDATE; then the old credentials and every pair
 // last validated only with them are dropped.
 //
+// Replays: MESSAGE-INTEGRITY covers the transaction id but not the source
+// address, so an on-path attacker could re-send a captured check from other
+// (spoofed) addresses. A valid check whose transaction id is the last one
+// seen on ANOTHER pair is dropped silently (counted `replays`): peers use a
+// fresh id per transaction and retransmit from the same 5-tuple. Older
+// captures are not caught (see docs/ice.md).
+//
 // Memory: at most max_pairs pairs (16 by default), reserved at create().
 // Only authenticated checks create pairs; when the table is full the least
 // recently checked non-selected pair is evicted, so even a replayed check
@@ -163,6 +170,7 @@ struct IceAgentStats {
   Counter pairs_evicted;   // table full, least recently checked dropped
   Counter pairs_expired;   // pair_timeout
   Counter ignored_failed;  // checks dropped in kFailed / kClosed
+  Counter replays;         // valid check whose transaction id another pair just used
   DropCounters drops;      // kStunFingerprint, kNoBuffer, kStunUnknownMethod, kUnsupportedL3
 };
 
@@ -243,6 +251,7 @@ class IceLiteAgent {
     Nanos last_check = 0;
     uint32_t generation = 0;  // id of the last generation that validated it
     uint32_t remote_priority = 0;
+    uint8_t last_txid[stun::kTransactionIdSize] = {};  // of the last valid check
   };
 
   IceLiteAgent(std::unique_ptr<Generation> gen, IceLiteConfig cfg, Nanos now);

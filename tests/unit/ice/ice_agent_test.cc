@@ -310,8 +310,9 @@ TEST_F(AgentTest, RoleConflictIs487WhateverTheTieBreaker) {
   EXPECT_EQ(agent->state(), IceState::kNew);
   EXPECT_EQ(agent->stats().role_conflicts.get(), 3u);
   // After the 487 the peer switches to controlling (§7.2.5.1) and succeeds.
-  ASSERT_EQ(send(nominate()), CheckVerdict::kRespond);
-  EXPECT_EQ(response(nominate()).code, 0);
+  const Check retry = nominate();
+  ASSERT_EQ(send(retry), CheckVerdict::kRespond);
+  EXPECT_EQ(response(retry).code, 0);
   EXPECT_EQ(agent->state(), IceState::kConnected);
   // A check with no role attribute (RFC 5245-era agent) is accepted.
   Check none;
@@ -485,9 +486,24 @@ TEST_F(AgentTest, IdlePairsExpire) {
   EXPECT_EQ(agent->state(), IceState::kConnected);
 }
 
+TEST_F(AgentTest, ReplayedCheckFromOtherSourcesIsDropped) {
+  ASSERT_EQ(send(nominate(), kClientA, kT0), CheckVerdict::kRespond);
+  Check captured;
+  captured.use_candidate = true;
+  ASSERT_EQ(send(captured, kClientA, kT0 + kSecond), CheckVerdict::kRespond);
+  // Retransmission from the same 5-tuple: answered.
+  ASSERT_EQ(send(captured, kClientA, kT0 + kSecond), CheckVerdict::kRespond);
+  // The same bytes from a spoofed source: no answer, no pair, no switch.
+  EXPECT_EQ(send(captured, kClientB, kT0 + 2 * kSecond), CheckVerdict::kDrop);
+  EXPECT_EQ(agent->stats().replays.get(), 1u);
+  EXPECT_EQ(agent->pair_count(), 1u);
+  EXPECT_EQ(agent->selected_pair()->remote, ep(kClientA));
+}
+
 TEST_F(AgentTest, PairTableIsBoundedAndKeepsTheSelectedPair) {
   ASSERT_EQ(send(nominate(), kClientA, kT0), CheckVerdict::kRespond);
-  // A valid check replayed from 1000 spoofed sources.
+  // 1000 distinct valid checks (captured ones, or a peer gone wild) from
+  // 1000 sources: the table stays at max_pairs.
   for (int i = 0; i < 1000; ++i) {
     Endpoint src = Endpoint::v4(0xC6120000u + 100 + uint32_t(i), uint16_t(20000 + i));
     last = std::make_unique<TestPacket>(Check{}.build(), src, ep(kLocal));
@@ -577,8 +593,9 @@ TEST_F(AgentTest, RestartAfterFailureStartsOver) {
   c.use_candidate = true;
   ASSERT_EQ(send(c, kClientA, kT0 + 41 * kSecond), CheckVerdict::kRespond);
   EXPECT_EQ(agent->state(), IceState::kConnected);
-  ASSERT_EQ(send(nominate(), kClientA, kT0 + 42 * kSecond), CheckVerdict::kRespond);
-  EXPECT_EQ(response(nominate()).code, 401);  // the failed generation is gone
+  const Check old_gen = nominate();
+  ASSERT_EQ(send(old_gen, kClientA, kT0 + 42 * kSecond), CheckVerdict::kRespond);
+  EXPECT_EQ(response(old_gen).code, 401);  // the failed generation is gone
 }
 
 TEST_F(AgentTest, ClosedAgentDropsEverything) {

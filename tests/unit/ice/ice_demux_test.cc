@@ -65,9 +65,10 @@ TEST_F(DemuxTest, RoutesByUfragThenByFiveTuple) {
   ASSERT_EQ(events.count, 2u);
   EXPECT_EQ(events.ev[0].agent, a.get());
 
-  ASSERT_EQ(send(check_b(true).build(), kClientB, kT0, kLocal2), StunRoute::kRespond);
+  const Check cb = check_b(true);
+  ASSERT_EQ(send(cb.build(), kClientB, kT0, kLocal2), StunRoute::kRespond);
   EXPECT_EQ(handled_by, b.get());
-  EXPECT_EQ(read_response(last->pkt, check_b().txid, "AgentBPassword0123456789").code, 0);
+  EXPECT_EQ(read_response(last->pkt, cb.txid, "AgentBPassword0123456789").code, 0);
 
   // DTLS / SRTP find their transport by the validated 5-tuple.
   EXPECT_EQ(demux.tuple_count(), 2u);
@@ -200,8 +201,9 @@ TEST_F(DemuxTest, RestartMapsBothUfragsUntilDone) {
   // The old ufrag from the (now unknown) old path: dropped; from the
   // validated path: routed to the agent, which answers 401.
   ASSERT_EQ(send(Check{}.build(), kClientA, kT0 + 3 * kSecond), StunRoute::kDrop);
-  ASSERT_EQ(send(Check{}.build(), kClientB, kT0 + 3 * kSecond), StunRoute::kRespond);
-  EXPECT_EQ(read_response(last->pkt, Check{}.txid, "x").code, 401);
+  const Check stale;
+  ASSERT_EQ(send(stale.build(), kClientB, kT0 + 3 * kSecond), StunRoute::kRespond);
+  EXPECT_EQ(read_response(last->pkt, stale.txid, "x").code, 401);
 }
 
 TEST_F(DemuxTest, SameTupleValidatedByTwoAgentsLastWins) {
@@ -232,11 +234,21 @@ TEST_F(DemuxTest, FloodOfDistinctSourcesIsBounded) {
   EXPECT_EQ(a->pair_count(), 1u);
   EXPECT_EQ(demux.tuple_count(), 1u);
   EXPECT_EQ(demux.stats().unknown_ufrag.get(), 10000u);
-  // A sniffed valid check replayed from 10000 spoofed sources: bounded.
+  // One sniffed valid check replayed from 10000 spoofed sources: the first
+  // copy validates one pair, the rest are replays.
   const Bytes good = Check{}.build();
   for (uint32_t i = 0; i < 10000; ++i) {
     Endpoint src = Endpoint::v4(0xC6130000u + i, uint16_t(1024 + i));
     TestPacket t(good, src, ep(kLocal));
+    ASSERT_EQ(demux.handle_stun(&t.pkt, kT0 + i, &events),
+              i == 0 ? StunRoute::kRespond : StunRoute::kDrop);
+  }
+  EXPECT_EQ(a->pair_count(), 2u);
+  EXPECT_EQ(a->stats().replays.get(), 9999u);
+  // 10000 distinct valid checks from distinct sources: bounded.
+  for (uint32_t i = 0; i < 10000; ++i) {
+    Endpoint src = Endpoint::v4(0xC6140000u + i, uint16_t(1024 + i));
+    TestPacket t(Check{}.build(), src, ep(kLocal));
     ASSERT_EQ(demux.handle_stun(&t.pkt, kT0 + i, &events), StunRoute::kRespond);
     ASSERT_LE(demux.tuple_count(), 16u);
   }

@@ -24,7 +24,15 @@ inline IceCredentials client_creds() { return {"cli1", "ClientPassword0123456789
 inline IceCredentials server_creds2() { return {"srv2", "ServerPasswordSecondGen1"}; }
 inline IceCredentials client_creds2() { return {"cli2", "ClientPasswordSecondGen1"}; }
 
+// Each Check gets its own transaction id (copies share it, like a
+// retransmission): the agent drops a valid check whose id another pair just
+// used, as a replay.
 struct Check {
+  Check() {
+    static uint32_t serial = 0;
+    ++serial;
+    std::memcpy(txid + 8, &serial, sizeof(serial));
+  }
   std::string username = "srv1:cli1";            // empty: no USERNAME
   std::string pwd = "ServerPassword0123456789";  // empty: no MESSAGE-INTEGRITY
   bool fingerprint = true;
