@@ -231,10 +231,12 @@ size_t write_transport_cc(uint8_t* buf, size_t cap, uint32_t sender_ssrc, uint32
   size_t inputs = 0;
   for (const TccArrival& a : packets) {
     const uint32_t off = uint16_t(a.seq - base);
-    if (inputs != 0 && (off < n || off >= 0x8000)) {  // not above the previous: skip
+    if (inputs != 0 && off < n) {  // not above the previous: skip
       ++inputs;
       continue;
     }
+    // Too far ahead (or behind the base): left for the next message, where
+    // it can be the base.
     if (off >= kTccMaxStatuses) break;
     const int64_t tick = a.arrival / kTccTick;
     const int64_t d = tick - prev_tick;
@@ -306,7 +308,7 @@ size_t write_transport_cc(uint8_t* buf, size_t cap, uint32_t sender_ssrc, uint32
   uint32_t last = 0;
   for (const TccArrival& a : packets) {
     const uint32_t off = uint16_t(a.seq - base);
-    if (used != 0 && (off < last + 1 || off >= 0x8000)) {
+    if (used != 0 && off <= last) {
       ++used;
       continue;
     }

@@ -183,10 +183,11 @@ struct TccArrival {
 // At most this many statuses (received or not) per feedback message.
 inline constexpr size_t kTccMaxStatuses = 8192;
 // Feedback for `packets` (ascending transport seq in wrap-around order; gaps
-// are reported as not received; a seq not above the previous is skipped).
-// Stops early when the next packet does not fit (buffer, kTccMaxStatuses, a
-// delta beyond 16 bits signed); *consumed tells how many inputs were covered
-// (send the rest in the next message). Returns bytes written, 0 if none fit.
+// are reported as not received; a seq between the base and the previous one
+// is skipped). Stops early when the next packet does not fit (buffer, more
+// than kTccMaxStatuses past the base, a delta beyond 16 bits signed);
+// *consumed tells how many inputs were covered (skipped ones included): send
+// the rest in the next message. Returns bytes written, 0 if none fit.
 size_t write_transport_cc(uint8_t* buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc,
                           uint8_t fb_count, absl::Span<const TccArrival> packets, size_t* consumed);
 
