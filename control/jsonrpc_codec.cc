@@ -110,7 +110,12 @@ Parsed parse_line(absl::string_view line) {
     } sax;
     json::sax_parse(line.begin(), line.end(), &sax, nlohmann::detail::input_format_t::json,
                     /*strict=*/true);
-    p.message = sax.why.empty() ? "invalid JSON" : sax.why;
+    // Drop nlohmann's "[json.exception.parse_error.101] " tag: the code says it.
+    absl::string_view why = sax.why;
+    if (size_t tag = why.find("] "); !why.empty() && why[0] == '[' && tag != why.npos) {
+      why.remove_prefix(tag + 2);
+    }
+    p.message = why.empty() ? "invalid JSON" : std::string(why);
     p.value = json();
   }
   return p;
