@@ -130,11 +130,12 @@ absl::StatusOr<TerndConfig> parse_config(absl::string_view toml_text, absl::stri
     absl::string_view key = av(k.str());
     const toml::table* t = v.as_table();
     bool known = key == "engine" || key == "udp" || key == "driver" || key == "socket" ||
-                 key == "dpdk" || key == "control";
+                 key == "dpdk" || key == "control" ||
+        key == "turn";
     if (!known) {
       return absl::InvalidArgumentError(
           absl::StrCat(toml_where(source, v), key, ": ",
-                       t ? "unknown section (known: [engine], [udp], [driver], [socket], [dpdk], "
+                       t ? "unknown section (known: [engine], [udp], [driver], [socket], [dpdk], [turn], "
                            "[control])"
                          : "unknown top-level key (keys belong in a section, e.g. [engine])"));
     }
@@ -149,6 +150,7 @@ absl::StatusOr<TerndConfig> parse_config(absl::string_view toml_text, absl::stri
     if (key == "control") s = parse_control(source, *t, &c);
     if (key == "socket") c.socket = *t;
     if (key == "dpdk") c.dpdk = *t;
+    if (key == "turn") c.turn = *t;
     if (!s.ok()) return s;
   }
   return c;

@@ -45,6 +45,8 @@ struct TerndConfig {
   // Driver sections, unvalidated here.
   toml::table socket;
   toml::table dpdk;
+  // [turn], validated by control/turn_config.h (ternd).
+  toml::table turn;
 
   std::string source = "(built-in defaults)";  // where it came from, for messages
 };

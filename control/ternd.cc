@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "control/config.h"
+#include "control/turn_config.h"
 #include "control/control_server.h"
 #include "control/jsonrpc_methods.h"
 #include "drivers/driver.h"
@@ -92,6 +93,7 @@ void print_banner(const TerndConfig& cfg, const PacketDriver& drv,
     std::string cpu = w->config().cpu >= 0 ? absl::StrCat("cpu ", w->config().cpu) : "unpinned";
     std::printf("  worker %u (tern-w%u, %s): STUN on udp %s\n", q, q, cpu.c_str(),
                 absl::StrJoin(eps, " ").c_str());
+    if (const TurnServer* t = w->turn()) std::printf("    %s\n", turn_banner_line(*t).c_str());
   }
   std::vector<Endpoint> eps0 = drv.local_endpoints(0);
   if (!eps0.empty()) {
@@ -109,7 +111,8 @@ uint64_t stun_class_count(const WorkerStats& s) {
 
 uint64_t all_drops(const Worker& w, const PacketDriver& drv) {
   uint16_t q = w.config().index;
-  return w.stats().drops.total() + w.stun().stats().drops.total() + drv.stats(q).drops.total();
+  return w.stats().drops.total() + w.stun().stats().drops.total() + drv.stats(q).drops.total() +
+         (w.turn() ? w.turn()->stats().drops.total() : 0);
 }
 
 // One line per worker, every stats_interval_s.
@@ -178,6 +181,7 @@ void print_final(const std::vector<std::unique_ptr<Worker>>& workers, const Pack
     std::printf("\n");
     print_drops("worker", s.drops);
     print_drops("stun", st.drops);
+    if (w.turn()) std::fputs(turn_final_counters(*w.turn(), "    ").c_str(), stdout);
     print_drops("driver", ds.drops);
     if (all_drops(w, drv) == 0) std::printf("    drops: none\n");
   }
@@ -322,6 +326,21 @@ int run(int argc, char** argv) {
                                 drv->num_queues(), cfg.workers));
   }
 
+  // [turn]: one TurnServer per worker, each with its share of the relayed
+  // ports; every queue's listening endpoints are off limits as peers.
+  auto turn_cfg = parse_turn_config(cfg.turn, cfg.source);
+  if (!turn_cfg.ok()) return fail(turn_cfg.status().message());
+  std::vector<Endpoint> all_listen;
+  std::vector<uint8_t> turn_secret;
+  if (turn_cfg->enabled) {
+    for (uint16_t i = 0; i < cfg.workers; ++i) {
+      for (const Endpoint& e : drv->local_endpoints(i)) all_listen.push_back(e);
+    }
+    auto secret = random_turn_secret();
+    if (!secret.ok()) return fail(secret.status().message());
+    turn_secret = *std::move(secret);
+  }
+
   std::vector<std::unique_ptr<Worker>> workers;
   for (uint16_t i = 0; i < cfg.workers; ++i) {
     WorkerConfig wc;
@@ -330,6 +349,16 @@ int run(int argc, char** argv) {
     wc.idle_spin = Nanos{cfg.idle_spin_us} * kMicrosecond;
     wc.idle_max_sleep = Nanos{cfg.idle_max_sleep_us} * kMicrosecond;
     wc.stun.software = absl::StrCat("tern ", TERN_VERSION);
+    if (turn_cfg->enabled) {
+      auto tc = turn_server_config_for_worker(*turn_cfg, i, cfg.workers, all_listen, turn_secret,
+                                              wc.stun.software);
+      if (!tc.ok()) {
+        for (auto& w : workers) w->stop();
+        workers.clear();
+        return fail(tc.status().message());
+      }
+      wc.turn = *std::move(tc);
+    }
     workers.push_back(std::make_unique<Worker>(*drv, wc));
     absl::Status s = workers.back()->start();
     if (!s.ok()) {

@@ -76,6 +76,19 @@ class PacketDriver {
   virtual void poll_housekeeping(uint16_t q, Nanos now) { (void)q, (void)now; }
 
   virtual const DriverQueueStats& stats(uint16_t q) const = 0;
+
+  // Extra UDP ports (TURN relayed transport addresses). Control path: called
+  // on queue q's worker thread when an allocation is made or freed (a
+  // syscall here is fine; never per packet). After open_port(q, local),
+  // datagrams to `local` (a concrete address and port) are delivered to
+  // queue q with pkt->local == local, and packets queue q sends with that
+  // `local` leave from it. Errors name the address (port in use, address not
+  // ours). Drivers without support return Unimplemented.
+  virtual absl::Status open_port(uint16_t q, const Endpoint& local) {
+    (void)q, (void)local;
+    return absl::UnimplementedError(std::string(name()) + " driver: open_port not supported");
+  }
+  virtual void close_port(uint16_t q, const Endpoint& local) { (void)q, (void)local; }
 };
 
 }  // namespace tern

@@ -137,42 +137,64 @@ static uint16_t drain_cursor(SocketDriver::Queue& Q, Packet** pkts, uint16_t out
   return out;
 }
 
+// One recvmmsg on socket s of queue Q into up to (n - out) fresh slots, then
+// hands the result out through the cursor. Returns the new count; *empty is
+// set when the socket had nothing (or no slot could be armed).
+static uint16_t recv_socket(SocketDriver::Queue& Q, uint16_t s, Packet** pkts, uint16_t out,
+                            uint16_t n, uint64_t* bytes, bool* empty) {
+  const SocketInfo& sock = Q.socks[s];
+  // Arm up to (n - out) slots: each message yields at least one packet.
+  uint16_t vlen = 0;
+  const uint16_t want = static_cast<uint16_t>(n - out);
+  const size_t iovlen = sock.gro ? 2 : 1;
+  while (vlen < want) {
+    Packet* p = Q.pool->pop();
+    if (p == nullptr) break;
+    Q.rx_slots[vlen] = p;
+    msghdr& h = Q.rx_msgs[vlen].msg_hdr;
+    Q.rx_iov[vlen][0].iov_base = p->buf + kDefaultHeadroom;
+    h.msg_iovlen = iovlen;
+    h.msg_namelen = sizeof(SockAddr);
+    h.msg_controllen = kRxCtrl;
+    ++vlen;
+  }
+  *empty = true;
+  if (vlen == 0) return out;  // pool empty: leave datagrams in the socket buffer
+  const int got = recvmmsg(sock.fd, Q.rx_msgs, vlen, MSG_DONTWAIT, nullptr);
+  const uint16_t used = got > 0 ? static_cast<uint16_t>(got) : 0;
+  for (uint16_t j = vlen; j > used; --j) Q.pool->push(Q.rx_slots[j - 1]);
+  if (used == 0) return out;
+  *empty = false;
+  Q.cur.sock = s;
+  Q.cur.got = used;
+  Q.cur.msg = 0;
+  Q.cur.seg_off = 0;
+  return drain_cursor(Q, pkts, out, n, bytes);
+}
+
 uint16_t SocketDriver::rx_burst(uint16_t q, Packet** pkts, uint16_t n) {
   Queue& Q = *queues_[q];
   if (n > kMaxBurst) n = kMaxBurst;
   uint16_t out = 0;
   uint64_t bytes = 0;
   if (Q.cur.pending()) out = drain_cursor(Q, pkts, out, n, &bytes);
-  const uint16_t nsock = static_cast<uint16_t>(Q.socks.size());
+  const uint16_t nsock = Q.nmain;
+  bool empty = false;
   for (uint16_t tried = 0; tried < nsock && out < n && !Q.cur.pending(); ++tried) {
     const uint16_t s = Q.rx_next_sock;
-    Q.rx_next_sock = static_cast<uint16_t>(s + 1 == nsock ? 0 : s + 1);
-    const SocketInfo& sock = Q.socks[s];
-    // Arm up to (n - out) slots: each message yields at least one packet.
-    uint16_t vlen = 0;
-    const uint16_t want = static_cast<uint16_t>(n - out);
-    const size_t iovlen = sock.gro ? 2 : 1;
-    while (vlen < want) {
-      Packet* p = Q.pool->pop();
-      if (p == nullptr) break;
-      Q.rx_slots[vlen] = p;
-      msghdr& h = Q.rx_msgs[vlen].msg_hdr;
-      Q.rx_iov[vlen][0].iov_base = p->buf + kDefaultHeadroom;
-      h.msg_iovlen = iovlen;
-      h.msg_namelen = sizeof(SockAddr);
-      h.msg_controllen = kRxCtrl;
-      ++vlen;
+    Q.rx_next_sock = static_cast<uint16_t>(s + 1 >= nsock ? 0 : s + 1);
+    out = recv_socket(Q, s, pkts, out, n, &bytes, &empty);
+    if (empty && Q.pool->available() == 0) break;
+  }
+  // Extra ports (TURN relays): one epoll_wait says which are readable.
+  if (Q.epfd >= 0 && out < n && !Q.cur.pending() && Q.pool->available() != 0) {
+    const int ready = epoll_wait(Q.epfd, Q.ep_events, n - out, 0);
+    for (int i = 0; i < ready && out < n && !Q.cur.pending(); ++i) {
+      const uint16_t s = static_cast<uint16_t>(Q.ep_events[i].data.u32);
+      if (s < Q.socks.size() && Q.socks[s].fd >= 0) {
+        out = recv_socket(Q, s, pkts, out, n, &bytes, &empty);
+      }
     }
-    if (vlen == 0) break;  // pool empty: leave datagrams in the socket buffer
-    const int got = recvmmsg(sock.fd, Q.rx_msgs, vlen, MSG_DONTWAIT, nullptr);
-    const uint16_t used = got > 0 ? static_cast<uint16_t>(got) : 0;
-    for (uint16_t j = vlen; j > used; --j) Q.pool->push(Q.rx_slots[j - 1]);
-    if (used == 0) continue;
-    Q.cur.sock = s;
-    Q.cur.got = used;
-    Q.cur.msg = 0;
-    Q.cur.seg_off = 0;
-    out = drain_cursor(Q, pkts, out, n, &bytes);
   }
   if (out) {
     Q.stats.rx_packets.add(out);
@@ -183,15 +205,23 @@ uint16_t SocketDriver::rx_burst(uint16_t q, Packet** pkts, uint16_t n) {
 
 namespace {
 
-// Picks the socket of queue Q that sends p (-1: none can).
-inline int8_t pick_socket(const SocketDriver::Queue& Q, const Packet& p) {
+// Picks the socket of queue Q that sends p (-1: none can). An extra port
+// (open_port) is chosen by its exact local address and port; otherwise one
+// of the queue's main sockets by family and address.
+inline int16_t pick_socket(const SocketDriver::Queue& Q, const Packet& p) {
   if (p.remote.family == Family::kNone || p.remote.port == 0) return -1;
   const bool any_local = p.local.family == Family::kNone || addr_is_unspecified(p.local);
   if (!any_local && p.local.family != p.remote.family) return -1;
-  for (size_t s = 0; s < Q.socks.size(); ++s) {
+  if (!Q.extra_by_port.empty() && !any_local) {
+    auto it = Q.extra_by_port.find(extra_port_key(p.local));
+    if (it != Q.extra_by_port.end() && Q.socks[it->second].bound.same_addr(p.local)) {
+      return static_cast<int16_t>(it->second);
+    }
+  }
+  for (size_t s = 0; s < Q.nmain; ++s) {
     const SocketInfo& si = Q.socks[s];
     if (si.bound.family != p.remote.family) continue;
-    if (any_local || si.wildcard || si.bound.same_addr(p.local)) return static_cast<int8_t>(s);
+    if (any_local || si.wildcard || si.bound.same_addr(p.local)) return static_cast<int16_t>(s);
   }
   return -1;
 }
@@ -227,7 +257,6 @@ inline bool same_flow(const Packet& a, const Packet& b) {
 
 uint16_t SocketDriver::tx_burst(uint16_t q, Packet** pkts, uint16_t n) {
   Queue& Q = *queues_[q];
-  const size_t nsock = Q.socks.size();
   uint16_t handed = 0;
   uint64_t bytes = 0;
   while (n > 0) {  // chunks of kMaxBurst (the prebuilt arrays' size)
@@ -239,12 +268,24 @@ uint16_t SocketDriver::tx_burst(uint16_t q, Packet** pkts, uint16_t n) {
     }
     if (invalid) Q.stats.drops.add(Drop::kNotForUs, invalid);
 
-    for (size_t s = 0; s < nsock; ++s) {
+    // The distinct sockets this chunk uses, in first-use order (a queue may
+    // have thousands of extra ports; only these are visited).
+    int16_t used[kMaxBurst];
+    uint16_t nused = 0;
+    for (uint16_t i = 0; i < cnt; ++i) {
+      if (Q.tx_sock[i] < 0) continue;
+      bool seen = false;
+      for (uint16_t u = 0; u < nused && !seen; ++u) seen = used[u] == Q.tx_sock[i];
+      if (!seen) used[nused++] = Q.tx_sock[i];
+    }
+
+    for (uint16_t ui = 0; ui < nused; ++ui) {
+      const int16_t s = used[ui];
       SocketInfo& sock = Q.socks[s];
       // Build this socket's messages; packets keep their burst order.
       uint16_t m = 0, v = 0;
       for (uint16_t i = 0; i < cnt; ++i) {
-        if (Q.tx_sock[i] != static_cast<int8_t>(s)) continue;
+        if (Q.tx_sock[i] != s) continue;
         Packet* p = pkts[i];
         msghdr& h = Q.tx_msgs[m].msg_hdr;
         h.msg_namelen = to_sockaddr(p->remote, &Q.tx_names[m]);
@@ -259,7 +300,7 @@ uint16_t SocketDriver::tx_burst(uint16_t q, Packet** pkts, uint16_t n) {
           // (the last may be shorter, which also ends the group).
           uint16_t k = i + 1;
           while (k < cnt && segs < kGsoMaxSegs) {
-            if (Q.tx_sock[k] != static_cast<int8_t>(s)) {
+            if (Q.tx_sock[k] != s) {
               ++k;
               continue;
             }

@@ -79,6 +79,12 @@ class SocketDriver : public PacketDriver {
   void free_bulk(uint16_t q, Packet** pkts, uint16_t n) override;
   void wait_rx(uint16_t q, Nanos timeout) override;
   const DriverQueueStats& stats(uint16_t q) const override;
+  // Extra UDP sockets (TURN relayed ports): bound to `local` (concrete
+  // address), no GRO, polled through one epoll set per queue.
+  absl::Status open_port(uint16_t q, const Endpoint& local) override;
+  void close_port(uint16_t q, const Endpoint& local) override;
+  // Extra ports open on queue q (tests, diagnostics).
+  size_t open_ports(uint16_t q) const;
 
   // Free buffers in queue q's pool (owner thread; for tests and diagnostics).
   uint32_t pool_available(uint16_t q) const;
@@ -92,6 +98,7 @@ class SocketDriver : public PacketDriver {
 
   std::vector<std::unique_ptr<Queue>> queues_;
   DriverCaps caps_;
+  SocketConfig cfg_;  // for sockets opened later (open_port)
 };
 
 // `section` is the [socket] table of ternd's TOML config (possibly empty:

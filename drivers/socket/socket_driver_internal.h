@@ -3,12 +3,14 @@
 
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <cstring>
 #include <memory>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "drivers/socket/buffer_pool.h"
 #include "drivers/socket/socket_driver.h"
 
@@ -68,6 +70,10 @@ struct SocketInfo {
   bool gso = false;       // UDP_SEGMENT usable (cleared if the kernel rejects it)
 };
 
+inline uint32_t extra_port_key(const Endpoint& e) {
+  return uint32_t(static_cast<uint8_t>(e.family)) << 16 | e.port;
+}
+
 inline constexpr size_t kGroStage = 65536;       // largest UDP payload, rounded up
 inline constexpr size_t kRxCtrl = 128;           // pktinfo (40) + UDP_GRO (24) + slack
 inline constexpr size_t kTxCtrl = 64;            // pktinfo (40) + UDP_SEGMENT (24)
@@ -77,8 +83,18 @@ inline constexpr uint32_t kGsoMaxBytes = 65000;  // under the 64 KiB IP datagram
 struct SocketDriver::Queue {
   uint16_t id = 0;
   std::unique_ptr<BufferPool> pool;
+  // socks[0, nmain): the queue's own sockets (one per configured address);
+  // socks[nmain, ...): extra ports from open_port() (TURN relayed addresses),
+  // fd -1 when the slot is free. Indices never move while a port is open.
   std::vector<SocketInfo> socks;
-  std::vector<pollfd> pfds;
+  uint16_t nmain = 0;
+  // Extra ports: (family << 16 | port) -> index in socks, and an epoll set
+  // over them (data.u32 = index) so rx_burst asks the kernel once which of
+  // possibly thousands are readable instead of trying each.
+  absl::flat_hash_map<uint32_t, uint16_t> extra_by_port;
+  int epfd = -1;
+  epoll_event ep_events[kMaxBurst];
+  std::vector<pollfd> pfds;  // main sockets, then epfd when extra ports exist
   DriverQueueStats stats;
 
   // --- receive: arrays reused by every recvmmsg ---
@@ -110,7 +126,7 @@ struct SocketDriver::Queue {
   alignas(cmsghdr) uint8_t tx_ctrl[kMaxBurst][kTxCtrl];
   uint16_t tx_first[kMaxBurst];        // message -> its first index in tx_iov / tx_pkts
   uint16_t tx_pktinfo_len[kMaxBurst];  // message -> control bytes without UDP_SEGMENT
-  int8_t tx_sock[kMaxBurst];           // burst index -> socket (-1: cannot send)
+  int16_t tx_sock[kMaxBurst];  // burst index -> socket (-1: cannot send, -2: in a GSO group)
 };
 
 }  // namespace tern

@@ -128,6 +128,7 @@ absl::StatusOr<std::unique_ptr<SocketDriver>> SocketDriver::create(
     if (Q->socks.empty()) {
       return absl::UnavailableError("socket.addresses: no address could be bound");
     }
+    Q->nmain = static_cast<uint16_t>(Q->socks.size());
     bool any_gro = false;
     for (const SocketInfo& s : Q->socks) any_gro = any_gro || s.gro;
     if (any_gro) Q->gro_stage.reset(new uint8_t[size_t{kMaxBurst} * kGroStage]);
@@ -135,6 +136,7 @@ absl::StatusOr<std::unique_ptr<SocketDriver>> SocketDriver::create(
     init_queue_arrays(*Q);
     d->queues_.push_back(std::move(Q));
   }
+  d->cfg_ = cfg;
   d->caps_.link_layer = false;
   d->caps_.gro = cfg.gro && all_gro;
   d->caps_.gso = cfg.gso && all_gso;
@@ -143,16 +145,88 @@ absl::StatusOr<std::unique_ptr<SocketDriver>> SocketDriver::create(
 
 SocketDriver::~SocketDriver() {
   for (auto& Q : queues_) {
-    for (const SocketInfo& s : Q->socks) ::close(s.fd);
+    for (const SocketInfo& s : Q->socks) {
+      if (s.fd >= 0) ::close(s.fd);
+    }
+    if (Q->epfd >= 0) ::close(Q->epfd);
   }
 }
 
 std::vector<Endpoint> SocketDriver::local_endpoints(uint16_t q) const {
   std::vector<Endpoint> out;
   if (q >= queues_.size()) return out;
-  for (const SocketInfo& s : queues_[q]->socks) out.push_back(s.bound);
+  for (uint16_t i = 0; i < queues_[q]->nmain; ++i) out.push_back(queues_[q]->socks[i].bound);
   return out;
 }
+
+absl::Status SocketDriver::open_port(uint16_t q, const Endpoint& local) {
+  if (q >= queues_.size()) return absl::InvalidArgumentError(absl::StrCat("socket: no queue ", q));
+  Queue& Q = *queues_[q];
+  if ((!local.is_v4() && !local.is_v6()) || local.port == 0 || addr_is_unspecified(local)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "socket: open_port needs a concrete address and port, got ", local.to_string()));
+  }
+  if (Q.extra_by_port.contains(extra_port_key(local))) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("socket: port ", local.to_string(), " already open on queue ", q));
+  }
+  if (Q.socks.size() >= 32000) {
+    return absl::ResourceExhaustedError(absl::StrCat("socket: queue ", q, " has 32000 sockets"));
+  }
+  if (Q.epfd < 0) {
+    Q.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (Q.epfd < 0) return sock_error("epoll_create1 for", local, q, errno);
+    Q.pfds.push_back(pollfd{Q.epfd, POLLIN, 0});
+  }
+  SocketConfig cfg = cfg_;
+  cfg.gro = false;  // extra ports receive into their slot only (no staging)
+  int err = 0;
+  absl::StatusOr<SocketInfo> si = open_socket(local, q, cfg, &err);
+  if (!si.ok()) return si.status();
+  uint16_t idx = Q.nmain;
+  while (idx < Q.socks.size() && Q.socks[idx].fd >= 0) ++idx;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u32 = idx;
+  if (epoll_ctl(Q.epfd, EPOLL_CTL_ADD, si->fd, &ev) != 0) {
+    const int e = errno;
+    ::close(si->fd);
+    return sock_error("epoll_ctl ADD", local, q, e);
+  }
+  if (idx == Q.socks.size()) {
+    Q.socks.push_back(*si);
+  } else {
+    Q.socks[idx] = *si;
+  }
+  Q.extra_by_port[extra_port_key(local)] = idx;
+  return absl::OkStatus();
+}
+
+void SocketDriver::close_port(uint16_t q, const Endpoint& local) {
+  if (q >= queues_.size()) return;
+  Queue& Q = *queues_[q];
+  auto it = Q.extra_by_port.find(extra_port_key(local));
+  if (it == Q.extra_by_port.end()) return;
+  const uint16_t idx = it->second;
+  Q.extra_by_port.erase(it);
+  // Datagrams of this socket still waiting in the cursor go back to the pool
+  // (a message already partly handed out keeps its slot with the engine).
+  if (Q.cur.pending() && Q.cur.sock == idx) {
+    for (uint16_t j = Q.cur.msg; j < Q.cur.got; ++j) {
+      if (j == Q.cur.msg && Q.cur.seg_off != 0) continue;
+      Q.pool->push(Q.rx_slots[j]);
+    }
+    Q.cur.got = Q.cur.msg = 0;
+    Q.cur.seg_off = 0;
+  }
+  SocketInfo& s = Q.socks[idx];
+  epoll_ctl(Q.epfd, EPOLL_CTL_DEL, s.fd, nullptr);
+  ::close(s.fd);
+  s = SocketInfo{};
+  while (Q.socks.size() > Q.nmain && Q.socks.back().fd < 0) Q.socks.pop_back();
+}
+
+size_t SocketDriver::open_ports(uint16_t q) const { return queues_[q]->extra_by_port.size(); }
 
 const DriverQueueStats& SocketDriver::stats(uint16_t q) const { return queues_[q]->stats; }
 uint32_t SocketDriver::pool_available(uint16_t q) const { return queues_[q]->pool->available(); }

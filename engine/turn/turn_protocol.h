@@ -47,7 +47,8 @@ inline constexpr uint8_t kProtocolUdp = 17;
 // ChannelData (§12.4): 2-byte channel number, 2-byte length, data.
 inline constexpr uint32_t kChannelDataHeader = 4;
 inline constexpr uint16_t kChannelMin = 0x4000;
-inline constexpr uint16_t kChannelMax = 0x4FFF;
+inline constexpr uint16_t kChannelMax = 0x4FFF;         // RFC 8656
+inline constexpr uint16_t kChannelMaxRfc5766 = 0x7FFF;  // RFC 5766 (legacy clients)
 
 // Error codes this server sends.
 inline constexpr int kBadRequest = 400;

@@ -75,7 +75,7 @@ bool TurnServer::handle_channel_data(Packet* pkt, Nanos now, Transport t) {
   const uint16_t length = load_be16(d + 2);
   // Over UDP the datagram may carry padding after `length` bytes (ignored);
   // a shorter one is malformed (§12.4).
-  if (number < turn::kChannelMin || number > turn::kChannelMax ||
+  if (number < turn::kChannelMin || number > channel_max() ||
       length > pkt->len - turn::kChannelDataHeader) {
     stats_.drops.add(Drop::kTurnMalformed);
     return false;

@@ -561,7 +561,7 @@ bool TurnServer::Request::channel_bind() {
     return error(turn::kBadRequest, "Bad Request");
   }
   const uint16_t number = load_be16(cn.value);
-  if (number < turn::kChannelMin || number > turn::kChannelMax) {
+  if (number < turn::kChannelMin || number > s.channel_max()) {
     return error(turn::kBadRequest, "Bad Request");
   }
   int code;

@@ -85,7 +85,12 @@ struct TurnServerConfig {
   uint32_t channel_lifetime_s = 600;     // §12
   uint32_t nonce_lifetime_s = 600;
   uint32_t reservation_lifetime_s = 30;  // EVEN-PORT R=1 reservations
-  std::string software;                  // SOFTWARE in success responses; empty = omit
+  // Channel numbers 0x4000-0x7FFF (RFC 5766) instead of RFC 8656's
+  // 0x4000-0x4FFF. On by default: libwebrtc and coturn's clients still pick
+  // numbers up to 0x7FFF, and on tern's port the first bytes 0x50-0x7F are
+  // otherwise unused (RFC 7983 leaves them unassigned).
+  bool legacy_channel_range = true;
+  std::string software;  // SOFTWARE in success responses; empty = omit
   // Per-process secret for nonces and reservation tokens (>= 16 bytes).
   // Every worker of a process gets the same one (nonces work on any worker).
   std::vector<uint8_t> secret;
@@ -135,6 +140,11 @@ class TurnServer {
   bool handle_channel_data(Packet* pkt, Nanos now, Transport t = Transport::kUdp);
   bool handle_peer(Packet* pkt, Nanos now);
 
+  // ChannelData with a number above 0x4FFF (first byte 0x50-0x7F, which
+  // classify() leaves unknown) when legacy_channel_range is on.
+  bool is_legacy_channel_data(const uint8_t* data, uint32_t len) const {
+    return cfg_.legacy_channel_range && len != 0 && data[0] >= 0x50 && data[0] <= 0x7F;
+  }
   bool is_relay_port(uint16_t port) const {
     return port >= cfg_.relay_port_min && port <= cfg_.relay_port_max;
   }
@@ -165,6 +175,7 @@ class TurnServer {
   // Relays pkt (payload already trimmed) from allocation a to its client.
   bool to_client(Allocation& a, Packet* pkt, Nanos now);
   bool take_tokens(Allocation& a, uint32_t bytes, Nanos now);
+  uint16_t channel_max() const { return cfg_.legacy_channel_range ? 0x7FFF : 0x4FFF; }
 
   // Tables (control path).
   int permission_slot(const Allocation& a, const Endpoint& ip, Nanos now,

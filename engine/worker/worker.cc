@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/turn/turn_protocol.h"
 
 namespace tern {
 
@@ -87,6 +88,16 @@ absl::Status Worker::start() {
     absl::Status s = check_cpu_usable(cfg_.cpu);
     if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("worker ", q_, ": ", s.message()));
   }
+  if (cfg_.turn && turn_ == nullptr) {
+    relay_hooks_.driver = &driver_;
+    relay_hooks_.q = q_;
+    auto t = TurnServer::create(*cfg_.turn, &relay_hooks_);
+    if (!t.ok()) {
+      return absl::Status(t.status().code(),
+                          absl::StrCat("worker ", q_, ": ", t.status().message()));
+    }
+    turn_ = *std::move(t);
+  }
   stop_.store(false);
   std::promise<absl::Status> ready;
   std::future<absl::Status> ready_f = ready.get_future();
@@ -148,6 +159,13 @@ void Worker::run() {
     if (uint32_t fired = timers_.advance(t)) stats_.timers_fired.add(fired);
     if (t >= next_housekeeping) {
       driver_.poll_housekeeping(q_, t);
+      if (turn_) {
+        // REST usernames carry UNIX times; expiry sweep (closes relayed ports).
+        timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        turn_->set_unix_offset(static_cast<Nanos>(rt.tv_sec) * kSecond + rt.tv_nsec - now());
+        turn_->poll(t);
+      }
       stats_.housekeeping.add();
       next_housekeeping = t + cfg_.housekeeping_interval;
     }
@@ -173,21 +191,35 @@ void Worker::process_burst(Packet** pkts, uint16_t n, Nanos t) {
   for (uint16_t i = 0; i < n; ++i) {
     Packet* p = pkts[i];
     bytes += p->len;
+    if (turn_ && turn_->is_relay_port(p->local.port)) {
+      // From a peer to a TURN relayed port: whatever it is, it is relayed.
+      (turn_->handle_peer(p, t) ? tx : drop).push(p);
+      continue;
+    }
     PacketClass cls = classify(p->data(), p->len);
     stats_.by_class[static_cast<size_t>(cls)].add();
     // One case per service. Later services (DTLS, TURN, SRTP/SFU) replace a
     // kNoHandler line with their handle() call.
     switch (cls) {
       case PacketClass::kStun:
-        // The service counts its own drops (malformed, unknown method, ...).
-        if (stun_.handle(p, t)) {
+        // The services count their own drops (malformed, unknown method, ...).
+        if (turn_ && turn::is_turn_stun(p->data(), p->len)) {
+          (turn_->handle_stun(p, t) ? tx : drop).push(p);
+        } else if (stun_.handle(p, t)) {
           tx.push(p);
         } else {
           drop.push(p);
         }
         break;
-      case PacketClass::kDtls:
       case PacketClass::kChannelData:
+        if (turn_) {
+          (turn_->handle_channel_data(p, t) ? tx : drop).push(p);
+          break;
+        }
+        stats_.drops.add(Drop::kNoHandler);
+        drop.push(p);
+        break;
+      case PacketClass::kDtls:
       case PacketClass::kRtp:
       case PacketClass::kRtcp:
       case PacketClass::kZrtp:
@@ -195,6 +227,10 @@ void Worker::process_burst(Packet** pkts, uint16_t n, Nanos t) {
         drop.push(p);
         break;
       case PacketClass::kUnknown:
+        if (turn_ && turn_->is_legacy_channel_data(p->data(), p->len)) {
+          (turn_->handle_channel_data(p, t) ? tx : drop).push(p);
+          break;
+        }
         stats_.drops.add(Drop::kUnclassified);
         drop.push(p);
         break;

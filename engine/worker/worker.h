@@ -20,6 +20,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -30,6 +32,7 @@
 #include "engine/net/nanos.h"
 #include "engine/net/packet.h"
 #include "engine/stun/binding_service.h"
+#include "engine/turn/turn_server.h"
 #include "engine/worker/timer_wheel.h"
 
 namespace tern {
@@ -42,6 +45,9 @@ struct WorkerConfig {
   Nanos housekeeping_interval = 100 * kMillisecond;
   uint32_t timer_capacity = 4096;  // timer wheel node pool (fixed; see timer_wheel.h)
   StunServiceConfig stun;
+  // TURN server (engine/turn) on this worker; nullopt = off. Its relayed
+  // ports are opened with driver.open_port(index, ...) on the worker thread.
+  std::optional<TurnServerConfig> turn;
 };
 
 inline constexpr size_t kNumPacketClasses = static_cast<size_t>(PacketClass::kRtcp) + 1;
@@ -70,7 +76,8 @@ class Worker {
 
   // Starts the thread and waits until it is named, pinned and has run
   // driver.thread_init(q). Errors: the CPU does not exist or is not allowed,
-  // pinning failed, thread_init failed (no thread is left running).
+  // pinning failed, thread_init failed, the TURN config is invalid (no
+  // thread is left running).
   absl::Status start();
   // Asks the loop to stop (it notices within one idle_max_sleep) and joins.
   void stop();
@@ -79,6 +86,8 @@ class Worker {
   const WorkerConfig& config() const { return cfg_; }
   const WorkerStats& stats() const { return stats_; }
   const StunBindingService& stun() const { return stun_; }
+  // Null when TURN is off. Its stats() may be read from any thread.
+  const TurnServer* turn() const { return turn_.get(); }
   // The worker's timers. Only the worker thread may use it once started
   // (before start(), the setup thread may schedule).
   TimerWheel& timers() { return timers_; }
@@ -97,6 +106,14 @@ class Worker {
   std::thread thread_;
   TimerWheel timers_;
   StunBindingService stun_;
+  // Opens/closes TURN relayed ports through the driver (worker thread).
+  struct RelayHooks : RelayPortHooks {
+    PacketDriver* driver = nullptr;
+    uint16_t q = 0;
+    bool open_relay_port(const Endpoint& ep) override { return driver->open_port(q, ep).ok(); }
+    void close_relay_port(const Endpoint& ep) override { driver->close_port(q, ep); }
+  } relay_hooks_;
+  std::unique_ptr<TurnServer> turn_;
   WorkerStats stats_;
 };
 

@@ -371,7 +371,7 @@ TEST_F(TurnServerTest, ChannelBindRules) {
   ASSERT_EQ(c.allocate(kT0), 0);
   const Endpoint p1 = ep("198.18.5.5:1000"), p2 = ep("198.18.5.6:1000");
   EXPECT_EQ(c.channel_bind(kT0, 0x3FFF, p1), 400);
-  EXPECT_EQ(c.channel_bind(kT0, 0x5000, p1), 400);
+  EXPECT_EQ(c.channel_bind(kT0, 0x8000, p1), 400);
   EXPECT_EQ(c.request(turn::kMethodChannelBind, {}, kT0, {{turn::attr::kXorPeerAddress, p1}}), 400);
   EXPECT_EQ(c.channel_bind(kT0, 0x4000, p1), 0);
   EXPECT_EQ(c.channel_bind(kT0, 0x4000, p1), 0);    // refresh
@@ -384,6 +384,21 @@ TEST_F(TurnServerTest, ChannelBindRules) {
   EXPECT_EQ(c.channel_bind(kT0 + 700 * kSecond, 0x4000, p2), 400);
   // After the cool-down the number is free.
   EXPECT_EQ(c.channel_bind(kT0 + 1000 * kSecond, 0x4000, ep("198.18.5.7:1")), 0);
+}
+
+TEST_F(TurnServerTest, ChannelRangeRfc8656OrRfc5766) {
+  Client c = client();
+  ASSERT_EQ(c.allocate(kT0), 0);
+  EXPECT_EQ(c.channel_bind(kT0, 0x7FFF, ep("198.18.5.5:1")), 0);  // legacy range on by default
+  TurnServerConfig cfg = test_config();
+  cfg.legacy_channel_range = false;
+  make(cfg);
+  Client d = client();
+  ASSERT_EQ(d.allocate(kT0), 0);
+  EXPECT_EQ(d.channel_bind(kT0, 0x5000, ep("198.18.5.5:1")), 400);
+  EXPECT_EQ(d.channel_bind(kT0, 0x4FFF, ep("198.18.5.5:1")), 0);
+  const uint8_t legacy[4] = {0x7F, 0xFF, 0, 0};
+  EXPECT_FALSE(srv->is_legacy_channel_data(legacy, 4));
 }
 
 TEST_F(TurnServerTest, ChannelCapacity508) {
