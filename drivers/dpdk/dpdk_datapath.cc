@@ -139,8 +139,9 @@ void DpdkDriver::handle_frame(Queue& qs, uint16_t q, size_t pi, rte_mbuf* m, Pac
   switch (info.kind) {
     case FrameKind::kUdp: {
       const uint16_t dport = info.dst.port;
-      if (!to_our_mac || !is_our_ip(port, info.dst) || dport < base_port_ ||
-          dport >= uint32_t(base_port_) + num_queues_) {
+      const bool our_port = (dport >= base_port_ && dport < uint32_t(base_port_) + num_queues_) ||
+                            extra_ports_[dport].load(std::memory_order_relaxed) != 0;
+      if (!to_our_mac || !is_our_ip(port, info.dst) || !our_port) {
         break;
       }
       // Glean the sender's MAC: the answer usually goes straight back to it.
@@ -474,6 +475,31 @@ void DpdkDriver::poll_housekeeping(uint16_t q, Nanos now) {
   qs.now = rte_get_tsc_cycles();
   drain_updates(qs);
   for (NeighborTable& t : qs.neigh) t.age(qs.now, reachable_ttl_, incomplete_ttl_);
+}
+
+absl::Status DpdkDriver::open_port(uint16_t q, const Endpoint& local) {
+  if (q >= num_queues_) return absl::InvalidArgumentError("dpdk: open_port: no such queue");
+  bool ours = false;
+  for (const Port& p : ports_) ours = ours || is_our_ip(p, local);
+  if (!ours || local.port == 0) {
+    return absl::InvalidArgumentError("dpdk: open_port: " + local.to_string() +
+                                      " is not one of our addresses with a port");
+  }
+  if (local.port >= base_port_ && local.port < uint32_t(base_port_) + num_queues_) {
+    return absl::AlreadyExistsError("dpdk: open_port: " + local.to_string() + " is a base port");
+  }
+  std::atomic<uint8_t>& slot = extra_ports_[local.port];
+  const uint8_t n = slot.load(std::memory_order_relaxed);
+  if (n == 255) return absl::ResourceExhaustedError("dpdk: open_port: port opened 255 times");
+  slot.store(uint8_t(n + 1), std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+void DpdkDriver::close_port(uint16_t q, const Endpoint& local) {
+  (void)q;
+  std::atomic<uint8_t>& slot = extra_ports_[local.port];
+  const uint8_t n = slot.load(std::memory_order_relaxed);
+  if (n != 0) slot.store(uint8_t(n - 1), std::memory_order_relaxed);
 }
 
 }  // namespace tern

@@ -27,6 +27,7 @@
 
 #include <toml++/toml.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -69,6 +70,13 @@ class DpdkDriver final : public PacketDriver {
   void wait_rx(uint16_t q, Nanos timeout) override;
   void poll_housekeeping(uint16_t q, Nanos now) override;
   const DriverQueueStats& stats(uint16_t q) const override { return queues_[q]->stats; }
+  // Extra UDP ports (TURN relayed addresses): datagrams to `local` (one of
+  // our addresses) are delivered like those to the base ports. The port is
+  // accepted on whichever queue RSS picks; the owning worker is `q`, so with
+  // several queues and RSS the port must be steered to q (not done yet: use
+  // one queue, or flow rules, for TURN on DPDK).
+  absl::Status open_port(uint16_t q, const Endpoint& local) override;
+  void close_port(uint16_t q, const Endpoint& local) override;
 
   // What setup found out about a configured port (for logs, stats and tests).
   struct PortInfo {
@@ -132,6 +140,10 @@ class DpdkDriver final : public PacketDriver {
 
   uint16_t num_queues_ = 1;
   uint16_t base_port_ = 3478;
+  // Extra ports by UDP port number: open count (any address of ours).
+  // Written by the owning worker (open/close_port), read by every queue's
+  // RX path: relaxed atomics, one byte each.
+  std::unique_ptr<std::atomic<uint8_t>[]> extra_ports_ { new std::atomic<uint8_t>[ 65536 ]() };
   std::vector<Port> ports_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::vector<std::pair<int, rte_mempool*>> pools_;  // socket -> pool
