@@ -8,15 +8,28 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "engine/srtp/hmac_sha1_auth.h"
 
 namespace tern {
 
 absl::Status srtp_library_init() {
   static std::once_flag once;
   static srtp_err_status_t status = srtp_err_status_fail;
-  std::call_once(once, [] { status = srtp_init(); });
+  static srtp_err_status_t auth_status = srtp_err_status_fail;
+  std::call_once(once, [] {
+    status = srtp_init();
+    // Our allocation-free HMAC-SHA1 replaces libsrtp's (see hmac_sha1_auth.h)
+    // before any session exists; libsrtp self-tests it first.
+    if (status == srtp_err_status_ok) {
+      auth_status = srtp_replace_auth_type(&tern_hmac_sha1_auth_type(), SRTP_HMAC_SHA1);
+    }
+  });
   if (status != srtp_err_status_ok) {
     return absl::InternalError(absl::StrFormat("srtp_init failed: libsrtp error %d", int(status)));
+  }
+  if (auth_status != srtp_err_status_ok) {
+    return absl::InternalError(absl::StrFormat(
+        "srtp_replace_auth_type(SRTP_HMAC_SHA1) failed: libsrtp error %d", int(auth_status)));
   }
   return absl::OkStatus();
 }

@@ -14,6 +14,11 @@
 // a peer without the key cannot make us allocate. Streams live until the
 // session is destroyed.
 //
+// AES-CM profiles authenticate with tern's own HMAC-SHA1 (hmac_sha1_auth.h),
+// installed into libsrtp by srtp_library_init(): libsrtp's OpenSSL 3 HMAC
+// allocates twice per packet. tests/unit/srtp_ctx/hot_path_alloc_test.cc
+// checks all of the above.
+//
 // Threading: a session belongs to one worker (libsrtp contexts are not
 // thread-safe). srtp_library_init() must have run once, on the control
 // thread, before any session is created.
@@ -33,9 +38,9 @@ struct srtp_ctx_t_;  // libsrtp's session (srtp_t); its header stays out of ours
 
 namespace tern {
 
-// Initialises libsrtp once per process (srtp_init; a second srtp_init fails
-// in libsrtp, so this guard is the only caller). Thread-safe; every call
-// returns the first call's result.
+// Initialises libsrtp once per process (srtp_init, then installs the
+// allocation-free HMAC-SHA1); tern calls srtp_init nowhere else. Thread-safe;
+// every call returns the first call's result.
 absl::Status srtp_library_init();
 
 enum class SrtpStatus : uint8_t {
