@@ -46,6 +46,10 @@ const char* drop_name(Drop d) {
       return "turn_quota";
     case Drop::kTurnMalformed:
       return "turn_malformed";
+    case Drop::kSrtpAuthFail:
+      return "srtp_auth_fail";
+    case Drop::kSrtpReplay:
+      return "srtp_replay";
     case Drop::kCount:
       break;
   }

@@ -44,6 +44,8 @@ enum class Drop : uint8_t {
   kTurnNoChannel,      // TURN: ChannelData on an unbound channel
   kTurnQuota,          // TURN: allocation over its bandwidth quota
   kTurnMalformed,      // TURN: ChannelData / STUN that does not parse, Send without peer or data
+  kSrtpAuthFail,       // SRTP/SRTCP that does not authenticate (forged, wrong key, malformed)
+  kSrtpReplay,         // SRTP/SRTCP index already seen or older than the replay window
   kCount
 };
 
