@@ -1,7 +1,11 @@
 #include "control/jsonrpc_methods.h"
 
+#include <algorithm>
+#include <ctime>
+
 #include "absl/strings/str_cat.h"
 #include "engine/net/classify.h"
+#include "engine/turn/turn_auth.h"
 
 namespace tern {
 
@@ -12,6 +16,9 @@ using jsonrpc::Session;
 namespace {
 
 constexpr int64_t kMaxWorkerIndex = 1023;  // the real bound is checked against the view
+// turn.credentials: TTL bounds (one minute to one week) and the user's length.
+constexpr int64_t kTurnTtlMin = 60, kTurnTtlMax = 604800, kTurnTtlDefault = 86400;
+constexpr size_t kTurnUserMax = 128;
 
 double seconds(Nanos n) { return static_cast<double>(n) / static_cast<double>(kSecond); }
 
@@ -133,12 +140,79 @@ json stats_json(const EngineView& v, Nanos now, std::optional<int> worker) {
               {"totals", std::move(totals)}};
 }
 
+std::vector<std::string> turn_uris(const std::vector<Endpoint>& listen,
+                                   const std::vector<Endpoint>& relay_addresses) {
+  std::vector<std::string> out;
+  auto add = [&out](const Endpoint& addr, uint16_t port) {
+    Endpoint ep = addr;
+    ep.port = port;
+    std::string uri = absl::StrCat("turn:", ep.to_string(), "?transport=udp");
+    if (std::find(out.begin(), out.end(), uri) == out.end()) out.push_back(std::move(uri));
+  };
+  for (const Endpoint& l : listen) {
+    bool wildcard = std::all_of(l.addr, l.addr + l.addr_len(), [](uint8_t b) { return b == 0; });
+    if (!wildcard) {
+      add(l, l.port);
+      continue;
+    }
+    for (const Endpoint& r : relay_addresses) {
+      if (r.family == l.family) add(r, l.port);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<json> turn_credentials_json(const TurnCredentialsView& turn, absl::string_view user,
+                                           int64_t ttl_s, int64_t unix_now_s) {
+  if (!turn.enabled) {
+    return absl::FailedPreconditionError(
+        "TURN is not enabled on this ternd (set [turn] enabled = true)");
+  }
+  if (turn.rest_secrets.empty()) {
+    return absl::FailedPreconditionError(
+        "no TURN REST secret configured (set [turn] rest_secrets)");
+  }
+  if (user.empty() || user.size() > kTurnUserMax) {
+    return jsonrpc::invalid_param(
+        "params.user", absl::StrCat("must be 1..", kTurnUserMax, " characters, got ", user.size()));
+  }
+  if (user.find(':') != absl::string_view::npos) {
+    return jsonrpc::invalid_param("params.user",
+                                  "must not contain ':' (it separates expiry and user)");
+  }
+  auto cred = mint_rest_credential(turn.rest_secrets.front(), user, ttl_s, unix_now_s);
+  if (!cred.ok()) return absl::InternalError(cred.status().message());
+  return json{{"username", cred->username},
+              {"password", cred->password},
+              {"ttl_s", ttl_s},
+              {"uris", turn.uris}};
+}
+
 absl::Status register_engine_methods(jsonrpc::MethodRegistry& registry, const EngineView& view) {
   const EngineView* v = &view;
   absl::Status s = registry.register_method(
       {.name = "server.info", .summary = "version, pid, uptime, driver, workers, endpoints"},
       [v](const json&, Session&) -> absl::StatusOr<json> {
         return server_info_json(*v, Worker::now());
+      });
+  if (!s.ok()) return s;
+  s = registry.register_method(
+      {.name = "turn.credentials",
+       .params = {{.name = "user",
+                   .type = ParamType::kString,
+                   .required = true,
+                   .max_length = kTurnUserMax,
+                   .doc = "the user the credentials are for (no ':')"},
+                  {.name = "ttl_s",
+                   .type = ParamType::kInteger,
+                   .min = kTurnTtlMin,
+                   .max = kTurnTtlMax,
+                   .doc = "validity in seconds (default 86400)"}},
+       .summary = "TURN REST API credentials minted with the first rest_secret"},
+      [v](const json& p, Session&) -> absl::StatusOr<json> {
+        int64_t ttl = p.contains("ttl_s") ? p["ttl_s"].get<int64_t>() : kTurnTtlDefault;
+        return turn_credentials_json(v->turn, p["user"].get<std::string>(), ttl,
+                                     static_cast<int64_t>(std::time(nullptr)));
       });
   if (!s.ok()) return s;
   return registry.register_method(

@@ -371,6 +371,11 @@ int run(int argc, char** argv) {
     }
   }
   Control control;
+  if (turn_cfg->enabled) {  // read by turn.credentials (main thread only)
+    control.view.turn = {.enabled = true,
+                         .rest_secrets = turn_cfg->rest_secrets,
+                         .uris = turn_uris(all_listen, turn_cfg->relay_addresses)};
+  }
   if (absl::Status s = start_control(cfg, *drv, workers, &control); !s.ok()) {
     for (auto& w : workers) w->stop();
     return fail(s.message());
