@@ -108,7 +108,7 @@ bool TurnServer::handle_channel_data(Packet* pkt, Nanos now, Transport t) {
   return true;
 }
 
-bool TurnServer::handle_peer(Packet* pkt, Nanos now) {
+bool TurnServer::handle_peer(Packet* pkt, Nanos now, Transport* client_transport) {
   const Endpoint& local = pkt->local;
   const std::vector<uint32_t>& owner = impl_->port_owner[family_index(local.family)];
   const uint32_t o = local.family != Family::kNone && is_relay_port(local.port) && !owner.empty()
@@ -175,6 +175,7 @@ bool TurnServer::handle_peer(Packet* pkt, Nanos now) {
   }
   pkt->remote = a.key.client;
   pkt->local = a.key.server;
+  if (client_transport != nullptr) *client_transport = a.key.transport;
   stats_.to_client_packets.add();
   stats_.to_client_bytes.add(len);
   return true;

@@ -715,6 +715,20 @@ void TurnServer::free_allocation(uint32_t idx) {
   --active_;
 }
 
+bool TurnServer::close_client(const Endpoint& client, const Endpoint& server, Transport t) {
+  auto it = impl_->by_client.find(ClientKey{client, server, t});
+  if (it == impl_->by_client.end()) return false;
+  free_allocation(it->second);
+  stats_.allocations_deleted.add();
+  return true;
+}
+
+bool TurnServer::has_allocation(const Endpoint& client, const Endpoint& server, Transport t,
+                                Nanos now) const {
+  auto it = impl_->by_client.find(ClientKey{client, server, t});
+  return it != impl_->by_client.end() && impl_->allocs[it->second].expiry > now;
+}
+
 Nanos TurnServer::poll(Nanos now) {
   Impl& I = *impl_;
   for (Reservation& r : I.resv) {

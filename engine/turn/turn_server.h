@@ -30,10 +30,13 @@
 // array over this worker's port range; permissions (<= kMaxPermissions) and
 // channels (<= kMaxChannels) in small fixed arrays per allocation.
 //
-// Transport: everything here is UDP. A TCP/TLS framing layer (later) will
-// split the stream into STUN / ChannelData messages and call the same
-// handlers with Transport::kTcp; ChannelData towards a TCP client is then
-// padded to a multiple of 4 (§12.5), which the core already does.
+// Transport: UDP, and TCP/TLS through a framing layer (stream_framer.h,
+// drivers/socket/tcp_turn_listener.h) that splits the stream into STUN /
+// ChannelData messages and calls the same handlers with Transport::kTcp
+// (TLS is TCP here). The allocation remembers the client's transport with
+// its 5-tuple (the TCP connection's addresses); ChannelData towards a TCP
+// client is padded to a multiple of 4 (§12.5), and handle_peer() says which
+// transport a packet for the client goes out on.
 //
 // Threading: one TurnServer per worker thread, never shared (no locks);
 // stats() may be read by any thread (relaxed atomics).
@@ -138,7 +141,18 @@ class TurnServer {
 
   bool handle_stun(Packet* pkt, Nanos now, Transport t = Transport::kUdp);
   bool handle_channel_data(Packet* pkt, Nanos now, Transport t = Transport::kUdp);
-  bool handle_peer(Packet* pkt, Nanos now);
+  // `client_transport` (optional) tells where a packet returning true goes:
+  // kUdp through the driver, kTcp to the stream connection whose 5-tuple is
+  // (pkt->remote, pkt->local) (TURN over TCP/TLS).
+  bool handle_peer(Packet* pkt, Nanos now, Transport* client_transport = nullptr);
+
+  // Stream transports (TCP/TLS), control path: the connection `client` ->
+  // `server` closed, so its allocation (if any) is deleted at once (its
+  // 5-tuple can never be used again). Returns true if one was.
+  bool close_client(const Endpoint& client, const Endpoint& server, Transport t);
+  // Whether that 5-tuple has a live allocation (a stream connection that
+  // carries one is not closed for idleness).
+  bool has_allocation(const Endpoint& client, const Endpoint& server, Transport t, Nanos now) const;
 
   // ChannelData with a number above 0x4FFF (first byte 0x50-0x7F, which
   // classify() leaves unknown) when legacy_channel_range is on.

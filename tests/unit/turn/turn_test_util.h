@@ -128,7 +128,7 @@ class Client {
   // (response left in last()).
   bool send(const Bytes& b, Nanos now) {
     last_ = std::make_unique<TestPacket>(b, self_, server_);
-    const bool out = s_.handle_stun(&last_->pkt, now);
+    const bool out = s_.handle_stun(&last_->pkt, now, transport_);
     if (out) {
       resp_ = last_->payload();
       EXPECT_EQ(last_->pkt.remote, self_);
@@ -220,6 +220,8 @@ class Client {
   const std::string& nonce() const { return nonce_; }
   uint8_t* txid() { return txid_; }
   void set_check_txid(bool on) { check_txid_ = on; }
+  // TURN over TCP/TLS: requests are handed on with Transport::kTcp.
+  void set_transport(Transport t) { transport_ = t; }
 
  private:
   void learn_nonce() {
@@ -242,6 +244,7 @@ class Client {
   std::vector<Endpoint> relayed_;
   bool tried_ = false;
   bool check_txid_ = true;
+  Transport transport_ = Transport::kUdp;
 };
 
 }  // namespace turntest
