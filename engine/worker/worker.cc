@@ -74,9 +74,71 @@ Worker::Worker(PacketDriver& driver, WorkerConfig cfg)
       cfg_(std::move(cfg)),
       q_(cfg_.index),
       timers_(cfg_.timer_capacity, kMillisecond, now()),
-      stun_(cfg_.stun) {}
+      stun_(cfg_.stun) {
+  tx_sink_.w = this;
+  event_sink_.w = this;
+  transports_ = std::make_unique<sfu::TransportHost>(transport_timers_, tx_sink_, event_sink_);
+}
 
-Worker::~Worker() { stop(); }
+Worker::~Worker() {
+  stop();
+  // Commands never run (posted after stop): free what they own.
+  WorkerCommand c;
+  while (commands_.pop(&c)) {
+    delete c.transport;
+    delete c.connect;
+  }
+}
+
+bool Worker::post_command(const WorkerCommand& cmd) { return commands_.push(cmd); }
+
+// Control-plane rate (transport.create/connect/close): may allocate and free.
+void Worker::run_commands(Nanos t) {
+  WorkerCommand c;
+  for (int i = 0; i < 64 && commands_.pop(&c); ++i) {  // bounded per loop iteration
+    stats_.commands.add();
+    switch (c.type) {
+      case WorkerCommand::Type::kAddTransport:
+        (void)transports_->add(std::unique_ptr<sfu::WebRtcTransport>(c.transport), t);
+        break;
+      case WorkerCommand::Type::kConnectTransport: {
+        std::unique_ptr<TransportConnect> cc(c.connect);
+        if (sfu::WebRtcTransport* tr = transports_->find(c.id); tr != nullptr && cc) {
+          // The control plane validated both; a late change (DTLS already
+          // verified the peer) is refused by the cores and changes nothing.
+          if (cc->remote_ice) (void)tr->set_remote_ice(*cc->remote_ice);
+          if (cc->remote_fingerprint) (void)tr->set_remote_fingerprint(*cc->remote_fingerprint);
+        }
+        break;
+      }
+      case WorkerCommand::Type::kCloseTransport:
+        transports_->close(c.id, t);
+        break;
+    }
+  }
+  transport_count_.store(transports_->size(), std::memory_order_relaxed);
+}
+
+Packet* Worker::TxSink::alloc() {
+  Packet* p = nullptr;
+  if (w->driver_.alloc_bulk(w->q_, &p, 1) != 1) return nullptr;
+  return p;
+}
+
+void Worker::TxSink::send(Packet* p) {
+  if (out.full()) flush();
+  out.push(p);
+}
+
+void Worker::TxSink::flush() {
+  if (out.empty()) return;
+  w->stats_.tx_packets.add(w->driver_.tx_burst(w->q_, out.pkts, out.count));
+  out.clear();
+}
+
+void Worker::EventSink::on_transport_event(const sfu::TransportEvent& ev) {
+  if (!w->events_.push(ev)) w->stats_.events_lost.add();
+}
 
 absl::Status Worker::start() {
   if (thread_.joinable()) return absl::FailedPreconditionError("worker already running");
@@ -145,6 +207,11 @@ void Worker::run() {
   Nanos t = now();
   Nanos last_active = t;
   Nanos next_housekeeping = t + cfg_.housekeeping_interval;
+  // TURN over TCP/TLS: its sockets are polled (one epoll_wait) at most every
+  // stream_poll_interval, so a busy UDP loop pays no syscall per burst.
+  StreamTransport* const stream = turn_ ? cfg_.stream : nullptr;
+  Nanos next_stream_poll = t, stream_deadline = kNever;
+  if (stream) stream->attach(driver_, q_, turn_.get(), &stun_);
   while (!stop_.load(std::memory_order_relaxed)) {
     stats_.loops.add();
     uint16_t n = driver_.rx_burst(q_, pkts, kMaxBurst);
@@ -157,6 +224,8 @@ void Worker::run() {
       stats_.idle_polls.add();
     }
     if (uint32_t fired = timers_.advance(t)) stats_.timers_fired.add(fired);
+    if (!commands_.empty()) run_commands(t);
+    tx_sink_.flush();  // DTLS retransmissions, close_notify from timers/commands
     if (t >= next_housekeeping) {
       driver_.poll_housekeeping(q_, t);
       if (turn_) {
@@ -169,6 +238,10 @@ void Worker::run() {
       stats_.housekeeping.add();
       next_housekeeping = t + cfg_.housekeeping_interval;
     }
+    if (stream && t >= std::min(next_stream_poll, stream_deadline)) {
+      stream_deadline = stream->poll(t);
+      next_stream_poll = t + cfg_.stream_poll_interval;
+    }
     if (n > 0) continue;
     if (t - last_active < cfg_.idle_spin || cfg_.idle_max_sleep <= 0) {
       cpu_relax();
@@ -176,12 +249,15 @@ void Worker::run() {
     }
     // Idle: sleep until traffic, the next timer or housekeeping, whichever
     // comes first, and at most idle_max_sleep (bounds the stop latency too).
-    Nanos wake = std::min({t + cfg_.idle_max_sleep, timers_.next_deadline(), next_housekeeping});
+    Nanos wake = std::min({t + cfg_.idle_max_sleep, timers_.next_deadline(), next_housekeeping,
+                           stream_deadline});
     if (wake > t) {
       stats_.sleeps.add();
       driver_.wait_rx(q_, wake - t);
+      next_stream_poll = t;  // woken: maybe by a stream socket (see add_wake_fd)
     }
   }
+  if (stream) stream->detach();
 }
 
 void Worker::process_burst(Packet** pkts, uint16_t n, Nanos t) {
@@ -192,8 +268,18 @@ void Worker::process_burst(Packet** pkts, uint16_t n, Nanos t) {
     Packet* p = pkts[i];
     bytes += p->len;
     if (turn_ && turn_->is_relay_port(p->local.port)) {
-      // From a peer to a TURN relayed port: whatever it is, it is relayed.
-      (turn_->handle_peer(p, t) ? tx : drop).push(p);
+      // From a peer to a TURN relayed port: whatever it is, it is relayed,
+      // to a UDP client through the driver or copied to a TCP/TLS client's
+      // connection (the buffer is then freed).
+      Transport to = Transport::kUdp;
+      if (!turn_->handle_peer(p, t, &to)) {
+        drop.push(p);
+      } else if (to == Transport::kUdp) {
+        tx.push(p);
+      } else {
+        if (cfg_.stream) cfg_.stream->send(*p, t);
+        drop.push(p);
+      }
       continue;
     }
     PacketClass cls = classify(p->data(), p->len);
@@ -202,6 +288,11 @@ void Worker::process_burst(Packet** pkts, uint16_t n, Nanos t) {
     // kNoHandler line with their handle() call.
     switch (cls) {
       case PacketClass::kStun:
+        // ICE checks for our transports first (kNotIce when there are none).
+        if (ice::StunRoute r = transports_->handle_stun(p, t); r != ice::StunRoute::kNotIce) {
+          (r == ice::StunRoute::kRespond ? tx : drop).push(p);
+          break;
+        }
         // The services count their own drops (malformed, unknown method, ...).
         if (turn_ && turn::is_turn_stun(p->data(), p->len)) {
           (turn_->handle_stun(p, t) ? tx : drop).push(p);
@@ -221,7 +312,20 @@ void Worker::process_burst(Packet** pkts, uint16_t n, Nanos t) {
         break;
       case PacketClass::kDtls:
       case PacketClass::kRtp:
-      case PacketClass::kRtcp:
+      case PacketClass::kRtcp: {
+        // A transport's validated 5-tuple (IceLiteDemux::find), else no handler.
+        bool consumed = false;
+        bool ours = cls == PacketClass::kDtls
+                        ? transports_->handle_dtls(p, t, &consumed)
+                        : transports_->handle_media(p, cls == PacketClass::kRtcp, t, &consumed);
+        if (ours) {
+          if (!consumed) drop.push(p);  // fed to DTLS, or counted by the transport
+          break;
+        }
+        stats_.drops.add(Drop::kNoHandler);
+        drop.push(p);
+        break;
+      }
       case PacketClass::kZrtp:
         stats_.drops.add(Drop::kNoHandler);
         drop.push(p);
@@ -239,6 +343,7 @@ void Worker::process_burst(Packet** pkts, uint16_t n, Nanos t) {
   stats_.rx_packets.add(n);
   stats_.rx_bytes.add(bytes);
   if (!tx.empty()) stats_.tx_packets.add(driver_.tx_burst(q_, tx.pkts, tx.count));
+  tx_sink_.flush();  // echoed SRTP, DTLS flights
   if (!drop.empty()) driver_.free_bulk(q_, drop.pkts, drop.count);
 }
 

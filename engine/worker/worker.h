@@ -31,11 +31,40 @@
 #include "engine/net/counters.h"
 #include "engine/net/nanos.h"
 #include "engine/net/packet.h"
+#include "engine/sfu/transport_host.h"
+#include "engine/sfu/webrtc_transport.h"
+#include "engine/sfu/wheel_timers.h"
 #include "engine/stun/binding_service.h"
 #include "engine/turn/turn_server.h"
+#include "engine/worker/spsc_ring.h"
 #include "engine/worker/timer_wheel.h"
 
 namespace tern {
+
+// TURN clients on a stream transport (TCP, TLS over TCP): kernel sockets
+// outside the packet driver (drivers/socket/tcp_turn_listener.h), driven
+// from the worker loop. Every method is called on the worker thread only.
+class StreamTransport {
+ public:
+  virtual ~StreamTransport() = default;
+  // Once, on the worker thread before the first loop iteration: where frames
+  // go (TURN methods to `turn` with Transport::kTcp, other STUN to `stun`)
+  // and where buffers and relayed datagrams come from / go to.
+  virtual void attach(PacketDriver& driver, uint16_t q, TurnServer* turn,
+                      StunBindingService* stun) = 0;
+  // Accepts, reads, hands complete frames on, writes, closes idle or broken
+  // connections. Non-blocking, bounded work per call. Returns when it wants
+  // to be called again at the latest (idle timeouts).
+  virtual Nanos poll(Nanos now) = 0;
+  // A packet the TURN core addressed to a stream client (handle_peer said
+  // kTcp): pkt->remote/local are the connection's 5-tuple. Copies it into
+  // the connection's write buffer; the caller keeps and frees pkt. False if
+  // there is no such connection or it was closed for not reading (counted).
+  virtual bool send(const Packet& pkt, Nanos now) = 0;
+  // Once, on the worker thread after the last loop iteration: closes every
+  // connection (their allocations are deleted).
+  virtual void detach() = 0;
+};
 
 struct WorkerConfig {
   uint16_t index = 0;  // worker index == driver queue it owns; thread "tern-w<index>"
@@ -48,6 +77,27 @@ struct WorkerConfig {
   // TURN server (engine/turn) on this worker; nullopt = off. Its relayed
   // ports are opened with driver.open_port(index, ...) on the worker thread.
   std::optional<TurnServerConfig> turn;
+  // TURN over TCP/TLS for this worker (needs `turn`); not owned, must
+  // outlive the worker. Polled at most every stream_poll_interval while
+  // busy, and after every wake-up.
+  StreamTransport* stream = nullptr;
+  Nanos stream_poll_interval = 50 * kMicrosecond;
+};
+
+// Late signalling for a transport (transport.connect). Heap-allocated by the
+// control thread, owned by the command, deleted by the worker.
+struct TransportConnect {
+  std::optional<ice::IceCredentials> remote_ice;
+  std::optional<Fingerprint> remote_fingerprint;
+};
+
+// Control thread -> worker (the command ring). Pointers pass ownership.
+struct WorkerCommand {
+  enum class Type : uint8_t { kAddTransport, kConnectTransport, kCloseTransport };
+  Type type = Type::kCloseTransport;
+  uint64_t id = 0;                            // transport id
+  sfu::WebRtcTransport* transport = nullptr;  // kAddTransport
+  TransportConnect* connect = nullptr;        // kConnectTransport
 };
 
 inline constexpr size_t kNumPacketClasses = static_cast<size_t>(PacketClass::kRtcp) + 1;
@@ -64,6 +114,8 @@ struct WorkerStats {
   Counter sleeps;                       // wait_rx calls
   Counter timers_fired;
   Counter housekeeping;
+  Counter commands;     // command-ring entries executed
+  Counter events_lost;  // event ring full (control thread not polling)
 };
 
 class Worker {
@@ -95,9 +147,38 @@ class Worker {
   // CLOCK_MONOTONIC in Nanos (vDSO, no syscall).
   static Nanos now();
 
+  // --- command/event rings (control thread side) ---
+  // Queues a command for the worker thread (executed within about one
+  // idle_max_sleep). False when the ring is full: ownership of the
+  // command's pointers stays with the caller. Before start() and after
+  // stop() commands wait in the ring (~Worker frees what was never run).
+  bool post_command(const WorkerCommand& cmd);
+  // Takes one transport event (state changes), false when none.
+  bool poll_event(sfu::TransportEvent* ev) { return events_.pop(ev); }
+  // Transports attached to this worker (for placement), relaxed.
+  size_t transport_count() const { return transport_count_.load(std::memory_order_relaxed); }
+  // Per-worker WebRTC transport counters (SRTP drops, ...); any thread.
+  const sfu::TransportHostStats& transport_stats() const { return transports_->stats(); }
+
  private:
   void run();
   void process_burst(Packet** pkts, uint16_t n, Nanos now);
+  void run_commands(Nanos now);
+
+  // Datagrams transports originate or echo (DTLS flights, SRTP): buffers
+  // from the driver, sent in bursts. Worker thread only.
+  struct TxSink final : sfu::PacketSink {
+    Worker* w = nullptr;
+    PacketBatch out;
+    Packet* alloc() override;
+    void send(Packet* p) override;
+    void flush();
+  };
+  // Transport events -> the event ring (lost ones counted).
+  struct EventSink final : sfu::TransportEventSink {
+    Worker* w = nullptr;
+    void on_transport_event(const sfu::TransportEvent& ev) override;
+  };
 
   PacketDriver& driver_;
   const WorkerConfig cfg_;
@@ -115,6 +196,14 @@ class Worker {
   } relay_hooks_;
   std::unique_ptr<TurnServer> turn_;
   WorkerStats stats_;
+  // WebRTC transports (engine/sfu): their ICE demux, timers on timers_.
+  TxSink tx_sink_;
+  EventSink event_sink_;
+  sfu::WheelTransportTimers transport_timers_{timers_};
+  std::unique_ptr<sfu::TransportHost> transports_;
+  std::atomic<size_t> transport_count_{0};
+  SpscRing<WorkerCommand, 256> commands_;
+  SpscRing<sfu::TransportEvent, 1024> events_;
 };
 
 // Checks that `cpu` exists and this process may run on it. The error names
