@@ -19,33 +19,16 @@ set -u
 
 TERND=${1:?usage: control_socket.sh /path/to/ternd /path/to/ternctl}
 TERNCTL=${2:?usage: control_socket.sh /path/to/ternd /path/to/ternctl}
-skip() { echo "SKIP: $*"; exit 77; }
-command -v turnutils_stunclient >/dev/null || skip "turnutils_stunclient not installed (Debian package coturn)"
-command -v python3 >/dev/null || skip "python3 not installed"
-command -v timeout >/dev/null || skip "timeout (coreutils) not installed"
-[ -x "$TERND" ] || { echo "FAIL: ternd binary not found: $TERND"; exit 1; }
-[ -x "$TERNCTL" ] || { echo "FAIL: ternctl binary not found: $TERNCTL"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+need turnutils_stunclient coturn
+need python3
+need timeout coreutils
+[ -x "$TERND" ] || fail "ternd binary not found: $TERND"
+[ -x "$TERNCTL" ] || fail "ternctl binary not found: $TERNCTL"
 
-TMP=$(mktemp -d /tmp/control_socket.XXXXXX)
+tern_setup control_socket
 SOCK=$TMP/ternd.sock
-OUT=$TMP/ternd.out
-ERR=$TMP/ternd.err
 DOC=${CONTROL_DOC_OUT:-}
-PID=
-fail() {
-  echo "FAIL: $*"
-  [ -f "$OUT" ] && { echo "--- ternd stdout"; cat "$OUT"; }
-  [ -f "$ERR" ] && { echo "--- ternd stderr"; cat "$ERR"; }
-  exit 1
-}
-cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill -KILL "$PID" 2>/dev/null
-    wait "$PID" 2>/dev/null
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
 doc() { [ -n "$DOC" ] && cat > "$DOC/$1" || cat > /dev/null; }
 
 free_port() {  # a UDP port (and the TCP one with the same number) free on 127.0.0.1
@@ -75,19 +58,6 @@ start_ternd() {  # start_ternd ARGS... ; waits for the banner's Control line
     sleep 0.1
   done
   fail "no 'Control:' line in the banner after 10 s"
-}
-
-stop_ternd() {  # SIGTERM, bounded wait, exit code 0
-  kill -TERM "$PID"
-  for _ in $(seq 100); do
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$PID" 2>/dev/null && fail "ternd still running 10 s after SIGTERM"
-  wait "$PID"
-  local rc=$?
-  PID=
-  [ "$rc" -eq 0 ] || fail "ternd exit code $rc, want 0"
 }
 
 ctl() { timeout 10 "$TERNCTL" --socket "$SOCK" "$@"; }

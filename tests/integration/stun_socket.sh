@@ -11,27 +11,13 @@
 set -u
 
 TERND=${1:?usage: stun_socket.sh /path/to/ternd}
-fail() { echo "FAIL: $*"; [ -f "$OUT" ] && { echo "--- ternd stdout"; cat "$OUT"; }; \
-         [ -f "$ERR" ] && { echo "--- ternd stderr"; cat "$ERR"; }; exit 1; }
-skip() { echo "SKIP: $*"; exit 77; }
+. "$(dirname "$0")/lib.sh"
 
-command -v turnutils_stunclient >/dev/null || skip "turnutils_stunclient not installed (Debian package coturn)"
-command -v python3 >/dev/null || skip "python3 not installed"
-command -v timeout >/dev/null || skip "timeout (coreutils) not installed"
-[ -x "$TERND" ] || { echo "FAIL: ternd binary not found: $TERND"; exit 1; }
-
-TMP=$(mktemp -d /tmp/stun_socket.XXXXXX)
-OUT=$TMP/ternd.out
-ERR=$TMP/ternd.err
-PID=
-cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill -KILL "$PID" 2>/dev/null
-    wait "$PID" 2>/dev/null
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+need turnutils_stunclient coturn
+need python3
+need timeout coreutils
+[ -x "$TERND" ] || fail "ternd binary not found: $TERND"
+tern_setup stun_socket
 
 # IPv6 loopback may be disabled (some containers): then test IPv4 only.
 HAVE_V6=$(python3 - <<'EOF'
@@ -111,16 +97,7 @@ kill -0 "$PID" 2>/dev/null || fail "ternd died after the malformed datagram"
 query 127.0.0.1
 EXPECT_REQUESTS=$((EXPECT_REQUESTS + 1))
 
-kill -TERM "$PID"
-for _ in $(seq 100); do
-  kill -0 "$PID" 2>/dev/null || break
-  sleep 0.1
-done
-kill -0 "$PID" 2>/dev/null && fail "ternd still running 10 s after SIGTERM"
-wait "$PID"
-RC=$?
-PID=
-[ "$RC" -eq 0 ] || fail "ternd exit code $RC, want 0"
+stop_ternd
 
 echo "--- ternd output"
 cat "$OUT"

@@ -18,32 +18,14 @@
 set -u
 
 TERND=${1:?usage: turn_udp.sh /path/to/ternd}
-fail() { echo "FAIL: $*"; [ -f "$OUT" ] && { echo "--- ternd stdout"; cat "$OUT"; }; \
-         [ -f "$ERR" ] && { echo "--- ternd stderr"; cat "$ERR"; }; exit 1; }
-skip() { echo "SKIP: $*"; exit 77; }
+. "$(dirname "$0")/lib.sh"
 
-for tool in turnutils_uclient turnutils_peer; do
-  command -v $tool >/dev/null || skip "$tool not installed (Debian package coturn)"
-done
-command -v python3 >/dev/null || skip "python3 not installed"
-command -v timeout >/dev/null || skip "timeout (coreutils) not installed"
-[ -x "$TERND" ] || { echo "FAIL: ternd binary not found: $TERND"; exit 1; }
-
-TMP=$(mktemp -d /tmp/turn_udp.XXXXXX)
-OUT=$TMP/ternd.out
-ERR=$TMP/ternd.err
-PID=
-PEER_PID=
-cleanup() {
-  for p in "$PID" "$PEER_PID"; do
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-      kill -KILL "$p" 2>/dev/null
-      wait "$p" 2>/dev/null
-    fi
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+need turnutils_uclient coturn
+need turnutils_peer coturn
+need python3
+need timeout coreutils
+[ -x "$TERND" ] || fail "ternd binary not found: $TERND"
+tern_setup turn_udp
 
 # Free ports: ternd's, the peer's pair (P, P+1: uclient's RTCP goes to P+1),
 # and a relay range of 1000 whose ports are mostly free (ternd skips busy ones).
@@ -102,6 +84,7 @@ grep -q "TURN realm \"tern.test\"" "$OUT" || fail "banner does not show TURN"
 
 turnutils_peer -L 127.0.0.1 -p "$PEER" >"$TMP/peer.out" 2>&1 &
 PEER_PID=$!
+track "$PEER_PID"
 sleep 0.3
 kill -0 "$PEER_PID" 2>/dev/null || fail "turnutils_peer did not start: $(cat "$TMP/peer.out")"
 echo "ternd on 127.0.0.1:$PORT, relays $RELAY-$((RELAY + 999)), peer 127.0.0.1:$PEER"
@@ -145,16 +128,7 @@ must_fail "wrong password" -u user -w wrong -c
 must_fail "unknown REST secret" -u user -W not-our-secret -c
 
 kill -0 "$PID" 2>/dev/null || fail "ternd died"
-kill -TERM "$PID"
-for _ in $(seq 100); do
-  kill -0 "$PID" 2>/dev/null || break
-  sleep 0.1
-done
-kill -0 "$PID" 2>/dev/null && fail "ternd still running 10 s after SIGTERM"
-wait "$PID"
-RC=$?
-PID=
-[ "$RC" -eq 0 ] || fail "ternd exit code $RC, want 0"
+stop_ternd
 echo "--- ternd output"
 cat "$OUT"
 TO_PEERS=$(sed -n 's/.*turn relay: to peers \([0-9]*\) packets.*/\1/p' "$OUT" | head -1)
