@@ -131,12 +131,12 @@ absl::StatusOr<TerndConfig> parse_config(absl::string_view toml_text, absl::stri
     const toml::table* t = v.as_table();
     bool known = key == "engine" || key == "udp" || key == "driver" || key == "socket" ||
                  key == "dpdk" || key == "control" ||
-        key == "turn";
+        key == "turn" || key == "dtls";
     if (!known) {
       return absl::InvalidArgumentError(
           absl::StrCat(toml_where(source, v), key, ": ",
                        t ? "unknown section (known: [engine], [udp], [driver], [socket], [dpdk], [turn], "
-                           "[control])"
+                           "[control], [dtls])"
                          : "unknown top-level key (keys belong in a section, e.g. [engine])"));
     }
     if (t == nullptr) {
@@ -151,6 +151,7 @@ absl::StatusOr<TerndConfig> parse_config(absl::string_view toml_text, absl::stri
     if (key == "socket") c.socket = *t;
     if (key == "dpdk") c.dpdk = *t;
     if (key == "turn") c.turn = *t;
+    if (key == "dtls") c.dtls = *t;  // validated by control/transport_methods.h
     if (!s.ok()) return s;
   }
   return c;

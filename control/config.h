@@ -47,6 +47,8 @@ struct TerndConfig {
   toml::table dpdk;
   // [turn], validated by control/turn_config.h (ternd).
   toml::table turn;
+  // [dtls] (cert/key), validated by control/transport_methods.h (ternd).
+  toml::table dtls;
 
   std::string source = "(built-in defaults)";  // where it came from, for messages
 };

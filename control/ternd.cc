@@ -26,8 +26,11 @@
 #include "control/turn_config.h"
 #include "control/control_server.h"
 #include "control/jsonrpc_methods.h"
+#include "control/transport_methods.h"
+#include "engine/srtp/srtp_session.h"
 #include "drivers/driver.h"
 #include "drivers/socket/socket_driver.h"
+#include "drivers/socket/tcp_turn_listener.h"
 #include "engine/worker/worker.h"
 #ifdef TERN_HAVE_DPDK
 #include "drivers/dpdk/dpdk_driver.h"
@@ -193,7 +196,8 @@ void print_final(const std::vector<std::unique_ptr<Worker>>& workers, const Pack
 struct Control {
   jsonrpc::MethodRegistry registry;
   EngineView view;
-  std::unique_ptr<ControlServer> server;  // null: no control socket
+  std::unique_ptr<ControlServer> server;         // null: no control socket
+  std::unique_ptr<TransportManager> transports;  // transport.* (WebRTC)
 };
 
 absl::Status start_control(const TerndConfig& cfg, const PacketDriver& drv,
@@ -207,8 +211,24 @@ absl::Status start_control(const TerndConfig& cfg, const PacketDriver& drv,
   for (const auto& w : workers) v.workers.push_back(w.get());
   v.features = {"stun"};
   if (auto s = register_engine_methods(ctl->registry, v); !s.ok()) return s;
+  {
+#ifndef TERN_NO_SRTP
+    if (auto s = srtp_library_init(); !s.ok()) return s;  // before any SRTP session
+#endif
+    // One node-wide DTLS certificate ([dtls] cert/key, or generated now).
+    auto dc = parse_dtls_config(cfg.dtls, cfg.source);
+    if (!dc.ok()) return dc.status();
+    auto ctx = make_dtls_context(*dc);
+    if (!ctx.ok()) return ctx.status();
+    std::vector<Worker*> ws;
+    for (const auto& w : workers) ws.push_back(w.get());
+    ctl->transports = std::make_unique<TransportManager>(std::move(ws), &drv, *ctx);
+    if (auto s = ctl->transports->register_methods(ctl->registry); !s.ok()) return s;
+    v.features.push_back("webrtc");
+  }
 
   ControlServerConfig sc;
+  sc.topics.push_back("transport.state");
   bool default_path = !cfg.control_socket.has_value();
   sc.unix_path = cfg.control_socket.value_or(default_control_socket());
   sc.tcp = cfg.control_tcp;
@@ -249,7 +269,9 @@ absl::Status start_control(const TerndConfig& cfg, const PacketDriver& drv,
 // printing a summary every stats_interval_s. Returns the signal.
 int serve_until_signal(const sigset_t& stop_signals, const TerndConfig& cfg,
                        const std::vector<std::unique_ptr<Worker>>& workers, const PacketDriver& drv,
-                       ControlServer* server) {
+                       ControlServer* server, TransportManager* transports) {
+  // Transport events wait in the workers' event rings; drained every 20 ms.
+  constexpr Nanos kEventPoll = 20 * kMillisecond;
   int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
   std::vector<uint64_t> last_rx(workers.size(), 0);
   const Nanos interval = Nanos{cfg.stats_interval_s} * kSecond;
@@ -261,6 +283,12 @@ int serve_until_signal(const sigset_t& stop_signals, const TerndConfig& cfg,
       next_summary = std::max(next_summary + interval, now + 1);
     }
     Nanos deadline = std::min(next_summary, server ? server->next_deadline() : kNever);
+    if (transports != nullptr) {
+      transports->poll_events([server](absl::string_view topic, const jsonrpc::json& data) {
+        if (server) server->publish(topic, data);
+      });
+      deadline = std::min(deadline, now + kEventPoll);
+    }
     int timeout_ms = 3600 * 1000;
     if (deadline != kNever) {
       timeout_ms = static_cast<int>(
@@ -341,6 +369,31 @@ int run(int argc, char** argv) {
     turn_secret = *std::move(secret);
   }
 
+  // TURN over TCP/TLS: one listener per worker on the same ports
+  // (SO_REUSEPORT), polled by that worker; declared before the workers, so
+  // it outlives them.
+  std::vector<std::unique_ptr<TcpTurnListener>> stream_listeners;
+  std::shared_ptr<TlsServerContext> tls_ctx;
+  if (turn_cfg->enabled && (!turn_cfg->tcp_listen.empty() || !turn_cfg->tls_listen.empty())) {
+    if (!turn_cfg->tls_listen.empty()) {
+      auto t = TlsServerContext::create(turn_cfg->tls_cert, turn_cfg->tls_key);
+      if (!t.ok()) return fail(t.status().message());
+      tls_ctx = *std::move(t);
+    }
+    TcpTurnConfig tc;
+    tc.tcp_listen = turn_cfg->tcp_listen;
+    tc.tls_listen = turn_cfg->tls_listen;
+    tc.max_connections = turn_cfg->tcp_max_connections;
+    tc.idle_timeout = Nanos{turn_cfg->tcp_idle_timeout_s} * kSecond;
+    for (uint16_t i = 0; i < cfg.workers; ++i) {
+      auto l = TcpTurnListener::create(tc, tls_ctx, i);
+      if (!l.ok()) return fail(l.status().message());
+      // Socket driver: a readable TCP connection wakes the idle worker.
+      if (auto* sd = dynamic_cast<SocketDriver*>(drv.get())) sd->add_wake_fd(i, (*l)->wake_fd());
+      stream_listeners.push_back(*std::move(l));
+    }
+  }
+
   std::vector<std::unique_ptr<Worker>> workers;
   for (uint16_t i = 0; i < cfg.workers; ++i) {
     WorkerConfig wc;
@@ -358,6 +411,7 @@ int run(int argc, char** argv) {
         return fail(tc.status().message());
       }
       wc.turn = *std::move(tc);
+      if (!stream_listeners.empty()) wc.stream = stream_listeners[i].get();
     }
     workers.push_back(std::make_unique<Worker>(*drv, wc));
     absl::Status s = workers.back()->start();
@@ -381,13 +435,23 @@ int run(int argc, char** argv) {
     return fail(s.message());
   }
   print_banner(cfg, *drv, workers);
+  for (size_t i = 0; i < stream_listeners.size(); ++i) {
+    std::printf("  worker %zu: TURN over %s\n", i,
+                absl::StrJoin(stream_listeners[i]->endpoints(), ", ").c_str());
+  }
+  if (tls_ctx) {
+    std::printf("TURN TLS certificate %s%s\n", tls_ctx->fingerprint().c_str(),
+                tls_ctx->self_signed() ? " (self-signed, generated at startup)" : "");
+  }
+  std::fflush(stdout);
   if (control.server) {
     for (const std::string& ep : control.server->endpoints())
       std::printf("Control: %s\n", ep.c_str());
     std::fflush(stdout);
   }
 
-  int sig = serve_until_signal(stop_signals, cfg, workers, *drv, control.server.get());
+  int sig = serve_until_signal(stop_signals, cfg, workers, *drv, control.server.get(),
+                               control.transports.get());
   if (control.server) {
     control.server->publish("server", jsonrpc::json{{"state", "stopping"}});
     control.server->service(Worker::now());
@@ -396,6 +460,10 @@ int run(int argc, char** argv) {
               workers.size());
   for (auto& w : workers) w->stop();
   print_final(workers, *drv);
+  for (size_t i = 0; i < stream_listeners.size(); ++i) {
+    std::printf("  worker %zu %s\n", i, stream_listeners[i]->counters_line().c_str());
+  }
+  std::fflush(stdout);
   workers.clear();
   drv.reset();
   return 0;
