@@ -415,6 +415,12 @@ TEST(SdpParser, CandidateAndRidLimits) {
   sd = parse_sdp(text);
   ASSERT_FALSE(sd.ok());
   EXPECT_EQ(sd.status().message(), "line 24: a=rid: more than 16 in one section");
+
+  text = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE";
+  for (int i = 0; i < 65; ++i) text += absl::StrCat(" m", i);
+  sd = parse_sdp(text + "\r\n");
+  ASSERT_FALSE(sd.ok());
+  EXPECT_EQ(sd.status().message(), "line 5: a=group: more than 64 mids");
 }
 
 }  // namespace
