@@ -212,10 +212,12 @@ absl::StatusOr<json> TransportManager::connect(const json& p) {
                          "remote_fingerprint");
   }
   Record& rec = **r;
-  if (*fp && rec.stats->dtls_state.load(std::memory_order_relaxed) !=
-                 static_cast<uint8_t>(DtlsState::kNew)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("transport ", rec.id, ": DTLS already started; the fingerprint is fixed"));
+  // The DTLS endpoint accepts a fingerprint until the peer's certificate
+  // arrived, i.e. while the handshake has not finished.
+  if (*fp && rec.stats->dtls_state.load(std::memory_order_relaxed) >=
+                 static_cast<uint8_t>(DtlsState::kConnected)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "transport ", rec.id, ": the DTLS handshake is over; the fingerprint is fixed"));
   }
   auto* cc = new TransportConnect{*remote, *fp};
   WorkerCommand cmd;
