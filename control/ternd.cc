@@ -30,6 +30,7 @@
 #include "engine/srtp/srtp_session.h"
 #include "drivers/driver.h"
 #include "drivers/socket/socket_driver.h"
+#include "drivers/socket/tcp_turn_listener.h"
 #include "engine/worker/worker.h"
 #ifdef TERN_HAVE_DPDK
 #include "drivers/dpdk/dpdk_driver.h"
@@ -368,6 +369,31 @@ int run(int argc, char** argv) {
     turn_secret = *std::move(secret);
   }
 
+  // TURN over TCP/TLS: one listener per worker on the same ports
+  // (SO_REUSEPORT), polled by that worker; declared before the workers, so
+  // it outlives them.
+  std::vector<std::unique_ptr<TcpTurnListener>> stream_listeners;
+  std::shared_ptr<TlsServerContext> tls_ctx;
+  if (turn_cfg->enabled && (!turn_cfg->tcp_listen.empty() || !turn_cfg->tls_listen.empty())) {
+    if (!turn_cfg->tls_listen.empty()) {
+      auto t = TlsServerContext::create(turn_cfg->tls_cert, turn_cfg->tls_key);
+      if (!t.ok()) return fail(t.status().message());
+      tls_ctx = *std::move(t);
+    }
+    TcpTurnConfig tc;
+    tc.tcp_listen = turn_cfg->tcp_listen;
+    tc.tls_listen = turn_cfg->tls_listen;
+    tc.max_connections = turn_cfg->tcp_max_connections;
+    tc.idle_timeout = Nanos{turn_cfg->tcp_idle_timeout_s} * kSecond;
+    for (uint16_t i = 0; i < cfg.workers; ++i) {
+      auto l = TcpTurnListener::create(tc, tls_ctx, i);
+      if (!l.ok()) return fail(l.status().message());
+      // Socket driver: a readable TCP connection wakes the idle worker.
+      if (auto* sd = dynamic_cast<SocketDriver*>(drv.get())) sd->add_wake_fd(i, (*l)->wake_fd());
+      stream_listeners.push_back(*std::move(l));
+    }
+  }
+
   std::vector<std::unique_ptr<Worker>> workers;
   for (uint16_t i = 0; i < cfg.workers; ++i) {
     WorkerConfig wc;
@@ -385,6 +411,7 @@ int run(int argc, char** argv) {
         return fail(tc.status().message());
       }
       wc.turn = *std::move(tc);
+      if (!stream_listeners.empty()) wc.stream = stream_listeners[i].get();
     }
     workers.push_back(std::make_unique<Worker>(*drv, wc));
     absl::Status s = workers.back()->start();
@@ -408,6 +435,15 @@ int run(int argc, char** argv) {
     return fail(s.message());
   }
   print_banner(cfg, *drv, workers);
+  for (size_t i = 0; i < stream_listeners.size(); ++i) {
+    std::printf("  worker %zu: TURN over %s\n", i,
+                absl::StrJoin(stream_listeners[i]->endpoints(), ", ").c_str());
+  }
+  if (tls_ctx) {
+    std::printf("TURN TLS certificate %s%s\n", tls_ctx->fingerprint().c_str(),
+                tls_ctx->self_signed() ? " (self-signed, generated at startup)" : "");
+  }
+  std::fflush(stdout);
   if (control.server) {
     for (const std::string& ep : control.server->endpoints())
       std::printf("Control: %s\n", ep.c_str());
@@ -424,6 +460,10 @@ int run(int argc, char** argv) {
               workers.size());
   for (auto& w : workers) w->stop();
   print_final(workers, *drv);
+  for (size_t i = 0; i < stream_listeners.size(); ++i) {
+    std::printf("  worker %zu %s\n", i, stream_listeners[i]->counters_line().c_str());
+  }
+  std::fflush(stdout);
   workers.clear();
   drv.reset();
   return 0;

@@ -14,14 +14,16 @@ namespace tern {
 absl::StatusOr<TurnConfig> parse_turn_config(const toml::table& t, absl::string_view source) {
   TurnConfig c;
   ConfigSection sec(t, "turn", std::string(source));
-  std::vector<std::string> users, allow, deny;
+  std::vector<std::string> users, allow, deny, tcp_listen, tls_listen;
   std::vector<int64_t> ports;
   for (absl::Status s :
        {sec.only_keys({"enabled", "realm", "users", "rest_secrets", "relay_addresses",
                        "relay_ports", "allow_peers", "deny_peers", "max_allocations",
                        "max_allocations_per_user", "bandwidth_bytes_per_s", "max_lifetime_s",
-                       "nonce_lifetime_s"}),
-        sec.read_bool("enabled", &c.enabled), sec.read_string("realm", &c.realm),
+                       "nonce_lifetime_s", "tcp_listen", "tls_listen", "tls_cert", "tls_key",
+                       "tcp_max_connections", "tcp_idle_timeout_s"}),
+        sec.read_bool("enabled", &c.enabled),
+        sec.read_string("realm", &c.realm),
         sec.read_string_list("users", true, &users),
         sec.read_string_list("rest_secrets", true, &c.rest_secrets),
         sec.read_address_list("relay_addresses", &c.relay_addresses),
@@ -32,7 +34,13 @@ absl::StatusOr<TurnConfig> parse_turn_config(const toml::table& t, absl::string_
         sec.read_int("max_allocations_per_user", 1, 1 << 20, &c.max_allocations_per_user),
         sec.read_int("bandwidth_bytes_per_s", 0, 1'000'000'000, &c.bandwidth_bytes_per_s),
         sec.read_int("max_lifetime_s", 600, 86400, &c.max_lifetime_s),
-        sec.read_int("nonce_lifetime_s", 30, 86400, &c.nonce_lifetime_s)}) {
+        sec.read_int("nonce_lifetime_s", 30, 86400, &c.nonce_lifetime_s),
+        sec.read_string_list("tcp_listen", true, &tcp_listen),
+        sec.read_string_list("tls_listen", true, &tls_listen),
+        sec.read_string("tls_cert", &c.tls_cert),
+        sec.read_string("tls_key", &c.tls_key),
+        sec.read_int("tcp_max_connections", 1, 1 << 20, &c.tcp_max_connections),
+        sec.read_int("tcp_idle_timeout_s", 5, 86400, &c.tcp_idle_timeout_s)}) {
     if (!s.ok()) return s;
   }
   auto err = [&](absl::string_view key, absl::string_view what) {
@@ -64,6 +72,31 @@ absl::StatusOr<TurnConfig> parse_turn_config(const toml::table& t, absl::string_
       if (!cidr.ok()) return err(key, cidr.status().message());
       (key == absl::string_view("allow_peers") ? c.allow_peers : c.deny_peers).push_back(*cidr);
     }
+  }
+  for (auto [list, key] :
+       {std::pair{&tcp_listen, "tcp_listen"}, std::pair{&tls_listen, "tls_listen"}}) {
+    std::vector<Endpoint>& out =
+        key == absl::string_view("tcp_listen") ? c.tcp_listen : c.tls_listen;
+    for (const std::string& s : *list) {
+      auto e = Endpoint::parse(s);
+      if (!e.ok() || e->port == 0) {
+        return err(
+            key,
+            absl::StrCat("entries are \"address:port\" (\"[::1]:443\" for IPv6), got \"", s, "\""));
+      }
+      for (const Endpoint& o : c.tcp_listen) {
+        if (o == *e) return err(key, absl::StrCat(s, " is listed twice"));
+      }
+      for (const Endpoint& o : c.tls_listen) {
+        if (o == *e) return err(key, absl::StrCat(s, " is listed twice"));
+      }
+      out.push_back(*e);
+    }
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return err(c.tls_cert.empty() ? "tls_key" : "tls_cert",
+               "set both turn.tls_cert and turn.tls_key (PEM files), or neither for a "
+               "self-signed certificate");
   }
   if (c.enabled && c.users.empty() && c.rest_secrets.empty()) {
     return err("enabled", "TURN needs credentials: set turn.users and/or turn.rest_secrets");

@@ -32,6 +32,12 @@ struct TurnConfig {
   uint64_t bandwidth_bytes_per_s = 0;  // per allocation; 0 = unlimited
   uint32_t max_lifetime_s = 3600;
   uint32_t nonce_lifetime_s = 600;
+  // TURN over TCP / TLS (drivers/socket/tcp_turn_listener.h): "address:port"
+  // each; every worker listens on them (SO_REUSEPORT).
+  std::vector<Endpoint> tcp_listen, tls_listen;
+  std::string tls_cert, tls_key;        // PEM files; both empty: self-signed at startup
+  uint32_t tcp_max_connections = 1024;  // per worker, TCP + TLS
+  uint32_t tcp_idle_timeout_s = 300;    // no bytes from the client (and no live allocation)
 };
 
 // Parses [turn]; `source` names the file in errors ("FILE:LINE: turn.key: ...").

@@ -85,6 +85,10 @@ class SocketDriver : public PacketDriver {
   void close_port(uint16_t q, const Endpoint& local) override;
   // Extra ports open on queue q (tests, diagnostics).
   size_t open_ports(uint16_t q) const;
+  // Adds `fd` (not owned; e.g. the epoll set of a worker's TCP/TLS TURN
+  // connections) to what wait_rx(q) sleeps on, so readiness there wakes the
+  // worker at once. Setup only: before queue q's worker starts.
+  void add_wake_fd(uint16_t q, int fd);
 
   // Free buffers in queue q's pool (owner thread; for tests and diagnostics).
   uint32_t pool_available(uint16_t q) const;

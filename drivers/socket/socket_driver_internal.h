@@ -94,7 +94,7 @@ struct SocketDriver::Queue {
   absl::flat_hash_map<uint32_t, uint16_t> extra_by_port;
   int epfd = -1;
   epoll_event ep_events[kMaxBurst];
-  std::vector<pollfd> pfds;  // main sockets, then epfd when extra ports exist
+  std::vector<pollfd> pfds;  // main sockets, wake fds (add_wake_fd), epfd once extra ports exist
   DriverQueueStats stats;
 
   // --- receive: arrays reused by every recvmmsg ---

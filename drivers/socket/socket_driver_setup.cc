@@ -228,6 +228,10 @@ void SocketDriver::close_port(uint16_t q, const Endpoint& local) {
 
 size_t SocketDriver::open_ports(uint16_t q) const { return queues_[q]->extra_by_port.size(); }
 
+void SocketDriver::add_wake_fd(uint16_t q, int fd) {
+  if (q < queues_.size() && fd >= 0) queues_[q]->pfds.push_back(pollfd{fd, POLLIN, 0});
+}
+
 const DriverQueueStats& SocketDriver::stats(uint16_t q) const { return queues_[q]->stats; }
 uint32_t SocketDriver::pool_available(uint16_t q) const { return queues_[q]->pool->available(); }
 uint32_t SocketDriver::pool_size(uint16_t q) const { return queues_[q]->pool->size(); }

@@ -249,8 +249,8 @@ void Worker::run() {
     }
     // Idle: sleep until traffic, the next timer or housekeeping, whichever
     // comes first, and at most idle_max_sleep (bounds the stop latency too).
-    Nanos wake = std::min({t + cfg_.idle_max_sleep, timers_.next_deadline(), next_housekeeping,
-                           stream_deadline});
+    Nanos wake = std::min(
+        {t + cfg_.idle_max_sleep, timers_.next_deadline(), next_housekeeping, stream_deadline});
     if (wake > t) {
       stats_.sleeps.add();
       driver_.wait_rx(q_, wake - t);
