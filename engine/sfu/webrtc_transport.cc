@@ -24,6 +24,12 @@ const char* transport_event_name(TransportEventType t) {
       return "closed";
     case TransportEventType::kAttachFailed:
       return "attach_failed";
+    case TransportEventType::kProducerClosed:
+      return "producer_closed";
+    case TransportEventType::kConsumerClosed:
+      return "consumer_closed";
+    case TransportEventType::kConsumerLayerChanged:
+      return "consumer_layer_changed";
   }
   return "unknown";
 }

@@ -80,12 +80,18 @@ enum class TransportEventType : uint8_t {
   kDtlsFailed,    // reason from the DTLS endpoint, e.g. "fingerprint mismatch"
   kClosed,        // closed by transport.close or by the peer's close_notify
   kAttachFailed,  // the worker could not take the transport (ufrag in use, ...)
+  // SFU objects (object_id = producer / consumer id; transport_id = its transport).
+  kProducerClosed,        // closed by producer.close, its transport closing, or refused (reason)
+  kConsumerClosed,        // ... or its producer closing
+  kConsumerLayerChanged,  // reason = "" ; layer = the simulcast layer now forwarded
 };
 const char* transport_event_name(TransportEventType t);
 
 // Fixed size: it travels through the worker's event ring.
 struct TransportEvent {
   uint64_t transport_id = 0;
+  uint64_t object_id = 0;  // producer / consumer id for the SFU events; 0 otherwise
+  int8_t layer = -1;       // kConsumerLayerChanged
   TransportEventType type = TransportEventType::kClosed;
   char reason[96] = {};  // NUL-terminated, "" when none
   void set_reason(const char* r);

@@ -87,6 +87,8 @@ Worker::~Worker() {
   while (commands_.pop(&c)) {
     delete c.transport;
     delete c.connect;
+    delete c.producer;
+    delete c.consumer;
   }
 }
 
@@ -113,6 +115,20 @@ void Worker::run_commands(Nanos t) {
       }
       case WorkerCommand::Type::kCloseTransport:
         transports_->close(c.id, t);
+        break;
+      // Until the SFU router is on the worker, producers and consumers are
+      // refused: their params are freed and nothing is forwarded.
+      case WorkerCommand::Type::kAddProducer:
+        delete c.producer;
+        break;
+      case WorkerCommand::Type::kAddConsumer:
+        delete c.consumer;
+        break;
+      case WorkerCommand::Type::kCloseProducer:
+      case WorkerCommand::Type::kCloseConsumer:
+      case WorkerCommand::Type::kPauseConsumer:
+      case WorkerCommand::Type::kResumeConsumer:
+      case WorkerCommand::Type::kSetConsumerLayer:
         break;
     }
   }

@@ -31,6 +31,7 @@
 #include "engine/net/counters.h"
 #include "engine/net/nanos.h"
 #include "engine/net/packet.h"
+#include "engine/sfu/sfu_params.h"
 #include "engine/sfu/transport_host.h"
 #include "engine/sfu/webrtc_transport.h"
 #include "engine/sfu/wheel_timers.h"
@@ -93,11 +94,25 @@ struct TransportConnect {
 
 // Control thread -> worker (the command ring). Pointers pass ownership.
 struct WorkerCommand {
-  enum class Type : uint8_t { kAddTransport, kConnectTransport, kCloseTransport };
+  enum class Type : uint8_t {
+    kAddTransport,
+    kConnectTransport,
+    kCloseTransport,
+    kAddProducer,       // producer: its transport must be on this worker
+    kCloseProducer,     // id = producer id; its consumers close too
+    kAddConsumer,       // consumer: both transports on this worker
+    kCloseConsumer,     // id = consumer id
+    kPauseConsumer,     // id = consumer id
+    kResumeConsumer,    // id = consumer id (asks the producer for a keyframe)
+    kSetConsumerLayer,  // id = consumer id, layer
+  };
   Type type = Type::kCloseTransport;
-  uint64_t id = 0;                            // transport id
+  uint64_t id = 0;                            // transport / producer / consumer id
   sfu::WebRtcTransport* transport = nullptr;  // kAddTransport
   TransportConnect* connect = nullptr;        // kConnectTransport
+  sfu::ProducerParams* producer = nullptr;    // kAddProducer
+  sfu::ConsumerParams* consumer = nullptr;    // kAddConsumer
+  int8_t layer = -1;                          // kSetConsumerLayer: -1 = highest present
 };
 
 inline constexpr size_t kNumPacketClasses = static_cast<size_t>(PacketClass::kRtcp) + 1;
