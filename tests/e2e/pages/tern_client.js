@@ -1,0 +1,173 @@
+// A small WHIP (RFC 9725) / WHEP client for tern's browser tests, plus
+// getStats summaries. Plain browser JS, no dependencies; everything hangs off
+// window.tern so a test can drive it with page.evaluate().
+//
+//   const pub = await tern.whipPublish('/whip/r1', {simulcast: true});
+//   const sub = await tern.whepSubscribe('/whep/r1');
+//   await tern.inboundStats(sub.pc)   -> {video: [...], audio: [...]}
+//   await tern.deleteResource(pub.resource)
+'use strict';
+(function () {
+  const tern = {};
+  window.tern = tern;
+
+  // Non-trickle offer/answer: wait (bounded) for ICE gathering so the offer
+  // carries our candidates. tern is ICE-lite and learns our address from the
+  // checks anyway, so a timeout here is harmless.
+  function gathered(pc, ms) {
+    if (pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        pc.removeEventListener('icegatheringstatechange', check);
+        resolve();
+      }
+      function check() {
+        if (pc.iceGatheringState === 'complete') done();
+      }
+      pc.addEventListener('icegatheringstatechange', check);
+    });
+  }
+
+  // POSTs the offer as application/sdp; expects 201 + Location + answer.
+  async function exchange(pc, endpoint) {
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc, 1000);
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: {'Content-Type': 'application/sdp'},
+      body: pc.localDescription.sdp,
+    });
+    const body = await res.text();
+    if (res.status !== 201) throw new Error(`POST ${endpoint}: HTTP ${res.status}: ${body}`);
+    const loc = res.headers.get('Location');
+    if (!loc) throw new Error(`POST ${endpoint}: 201 without a Location header`);
+    await pc.setRemoteDescription({type: 'answer', sdp: body});
+    return new URL(loc, new URL(endpoint, location.href)).href;
+  }
+
+  function watch(pc, label) {
+    pc.addEventListener('connectionstatechange', () =>
+      console.log(`${label}: connectionState ${pc.connectionState}`));
+    pc.addEventListener('iceconnectionstatechange', () =>
+      console.log(`${label}: iceConnectionState ${pc.iceConnectionState}`));
+  }
+
+  // The fake camera and microphone. Chromium's fake device gives 640x480 by
+  // default; a bigger size is asked for only when a test needs it.
+  tern.media = async function (video = true) {
+    return navigator.mediaDevices.getUserMedia({audio: true, video});
+  };
+
+  // Publishes camera + microphone. opts.simulcast: three rid layers q/h/f at
+  // 1/4, 1/2 and full resolution. opts.video: getUserMedia video constraints.
+  tern.whipPublish = async function (endpoint, opts = {}) {
+    const stream = opts.stream || (await tern.media(opts.video || true));
+    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+    watch(pc, 'whip');
+    for (const track of stream.getTracks()) {
+      const init = {direction: 'sendonly', streams: [stream]};
+      if (track.kind === 'video' && opts.simulcast) {
+        init.sendEncodings = [
+          {rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000},
+          {rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 400000},
+          {rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1200000},
+        ];
+      }
+      pc.addTransceiver(track, init);
+    }
+    const resource = await exchange(pc, endpoint);
+    showLocal(stream);
+    return {pc, resource, stream};
+  };
+
+  // Subscribes to a room: one recvonly audio and one recvonly video
+  // transceiver (tern matches producers to m-lines by kind, in order).
+  tern.whepSubscribe = async function (endpoint, opts = {}) {
+    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+    watch(pc, 'whep');
+    const n = opts.count || 1;
+    for (let i = 0; i < n; i++) {
+      pc.addTransceiver('audio', {direction: 'recvonly'});
+      pc.addTransceiver('video', {direction: 'recvonly'});
+    }
+    pc.addEventListener('track', (ev) => showRemote(ev.track, ev.streams[0]));
+    const resource = await exchange(pc, endpoint);
+    return {pc, resource};
+  };
+
+  tern.deleteResource = async function (resource) {
+    const res = await fetch(resource, {method: 'DELETE'});
+    return res.status;
+  };
+
+  // Remote media must reach a sink for the page to look right in a
+  // screenshot; decoding happens either way.
+  function showRemote(track, stream) {
+    const id = `remote-${track.id}`;
+    if (document.getElementById(id)) return;
+    const el = document.createElement(track.kind === 'video' ? 'video' : 'audio');
+    el.id = id;
+    el.autoplay = true;
+    el.muted = true;
+    el.playsInline = true;
+    el.srcObject = new MediaStream([track]);
+    document.getElementById('remote').appendChild(el);
+  }
+
+  function showLocal(stream) {
+    const v = document.getElementById('local');
+    if (v) v.srcObject = stream;
+  }
+
+  // Inbound RTP per kind: one entry per receiving stream, with its mid.
+  tern.inboundStats = async function (pc) {
+    const out = {video: [], audio: []};
+    const report = await pc.getStats();
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      const e = {
+        mid: s.mid,
+        ssrc: s.ssrc,
+        packetsReceived: s.packetsReceived || 0,
+        bytesReceived: s.bytesReceived || 0,
+        packetsLost: s.packetsLost || 0,
+      };
+      if (s.kind === 'video') {
+        Object.assign(e, {
+          framesDecoded: s.framesDecoded || 0,
+          frameWidth: s.frameWidth || 0,
+          frameHeight: s.frameHeight || 0,
+          keyFramesDecoded: s.keyFramesDecoded || 0,
+          decoderImplementation: s.decoderImplementation,
+          pliCount: s.pliCount || 0,
+        });
+        out.video.push(e);
+      } else if (s.kind === 'audio') {
+        out.audio.push(e);
+      }
+    });
+    return out;
+  };
+
+  // Outbound RTP of a publisher: per rid, what Chromium actually sends.
+  tern.outboundStats = async function (pc) {
+    const out = [];
+    const report = await pc.getStats();
+    report.forEach((s) => {
+      if (s.type !== 'outbound-rtp') return;
+      out.push({
+        kind: s.kind,
+        rid: s.rid,
+        packetsSent: s.packetsSent || 0,
+        framesEncoded: s.framesEncoded || 0,
+        frameWidth: s.frameWidth || 0,
+        frameHeight: s.frameHeight || 0,
+        active: s.active,
+        qualityLimitationReason: s.qualityLimitationReason,
+      });
+    });
+    return out;
+  };
+})();
