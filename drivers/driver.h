@@ -72,6 +72,14 @@ class PacketDriver {
   // Idle support: blocks queue q's thread for at most `timeout` (or until
   // traffic may be waiting). Called only after empty polls, never per packet.
   virtual void wait_rx(uint16_t q, Nanos timeout) = 0;
+  // Adds `fd` (not owned: an eventfd, an epoll set) to what wait_rx(q)
+  // sleeps on, so readiness there ends the wait at once. Setup only, before
+  // queue q's worker starts. False when this driver cannot (its wait_rx only
+  // wakes on RX or the timeout): the caller must then keep sleeps short.
+  virtual bool add_wake_fd(uint16_t q, int fd) {
+    (void)q, (void)fd;
+    return false;
+  }
   // Periodic housekeeping on queue q's thread (neighbour timers, link state).
   virtual void poll_housekeeping(uint16_t q, Nanos now) { (void)q, (void)now; }
 

@@ -425,8 +425,13 @@ void SocketDriver::wait_rx(uint16_t q, Nanos timeout) {
   }
   for (pollfd& p : Q.pfds) p.revents = 0;
   // With the pool empty a readable socket cannot be drained: just sleep, or
-  // the worker would spin on "readable" until buffers come back.
+  // the worker would spin on "readable" until buffers come back. Briefly:
+  // wake fds are not watched then, and buffers come back as sends complete.
   const bool no_buffers = Q.pool->available() == 0;
+  if (no_buffers && (tsp == nullptr || timeout > kMillisecond)) {
+    ts = timespec{0, long(kMillisecond)};
+    tsp = &ts;
+  }
   ppoll(no_buffers ? nullptr : Q.pfds.data(), no_buffers ? 0 : Q.pfds.size(), tsp, nullptr);
 }
 

@@ -88,7 +88,7 @@ class SocketDriver : public PacketDriver {
   // Adds `fd` (not owned; e.g. the epoll set of a worker's TCP/TLS TURN
   // connections) to what wait_rx(q) sleeps on, so readiness there wakes the
   // worker at once. Setup only: before queue q's worker starts.
-  void add_wake_fd(uint16_t q, int fd);
+  bool add_wake_fd(uint16_t q, int fd) override;
 
   // Free buffers in queue q's pool (owner thread; for tests and diagnostics).
   uint32_t pool_available(uint16_t q) const;

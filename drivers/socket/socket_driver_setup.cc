@@ -138,6 +138,9 @@ absl::StatusOr<std::unique_ptr<SocketDriver>> SocketDriver::create(
   }
   d->cfg_ = cfg;
   d->caps_.link_layer = false;
+  // wait_rx is a ppoll over the queue's sockets: it returns when a datagram
+  // arrives, so a worker may sleep until traffic instead of polling a timer.
+  d->caps_.rx_interrupts = true;
   d->caps_.gro = cfg.gro && all_gro;
   d->caps_.gso = cfg.gso && all_gso;
   return d;
@@ -228,8 +231,10 @@ void SocketDriver::close_port(uint16_t q, const Endpoint& local) {
 
 size_t SocketDriver::open_ports(uint16_t q) const { return queues_[q]->extra_by_port.size(); }
 
-void SocketDriver::add_wake_fd(uint16_t q, int fd) {
-  if (q < queues_.size() && fd >= 0) queues_[q]->pfds.push_back(pollfd{fd, POLLIN, 0});
+bool SocketDriver::add_wake_fd(uint16_t q, int fd) {
+  if (q >= queues_.size() || fd < 0) return false;
+  queues_[q]->pfds.push_back(pollfd{fd, POLLIN, 0});
+  return true;
 }
 
 const DriverQueueStats& SocketDriver::stats(uint16_t q) const { return queues_[q]->stats; }

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,10 +79,17 @@ Worker::Worker(PacketDriver& driver, WorkerConfig cfg)
   tx_sink_.w = this;
   event_sink_.w = this;
   transports_ = std::make_unique<sfu::TransportHost>(transport_timers_, tx_sink_, event_sink_);
+  // Sleeping until traffic needs a driver whose wait_rx wakes on RX and on
+  // our eventfd (commands, stop); otherwise sleeps stay <= idle_max_sleep so
+  // commands and stop are noticed in time.
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  sleep_until_traffic_ =
+      wake_fd_ >= 0 && driver_.caps().rx_interrupts && driver_.add_wake_fd(q_, wake_fd_);
 }
 
 Worker::~Worker() {
   stop();
+  if (wake_fd_ >= 0) close(wake_fd_);
   // Commands never run (posted after stop): free what they own.
   WorkerCommand c;
   while (commands_.pop(&c)) {
@@ -92,7 +100,18 @@ Worker::~Worker() {
   }
 }
 
-bool Worker::post_command(const WorkerCommand& cmd) { return commands_.push(cmd); }
+bool Worker::post_command(const WorkerCommand& cmd) {
+  if (!commands_.push(cmd)) return false;
+  wake();
+  return true;
+}
+
+void Worker::wake() {
+  if (!sleep_until_traffic_) return;
+  const uint64_t one = 1;
+  (void)!write(wake_fd_, &one,
+               sizeof one);  // only fails when the counter is saturated: still readable
+}
 
 // Control-plane rate (transport.create/connect/close): may allocate and free.
 void Worker::run_commands(Nanos t) {
@@ -215,6 +234,7 @@ absl::Status Worker::start() {
 
 void Worker::stop() {
   stop_.store(true, std::memory_order_relaxed);
+  wake();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -264,13 +284,18 @@ void Worker::run() {
       continue;
     }
     // Idle: sleep until traffic, the next timer or housekeeping, whichever
-    // comes first, and at most idle_max_sleep (bounds the stop latency too).
-    Nanos wake = std::min(
-        {t + cfg_.idle_max_sleep, timers_.next_deadline(), next_housekeeping, stream_deadline});
-    if (wake > t) {
+    // comes first. Without RX wake-ups (or our eventfd in the driver's wait),
+    // at most idle_max_sleep: that bounds command and stop latency too.
+    const Nanos cap = sleep_until_traffic_ ? kNever : t + cfg_.idle_max_sleep;
+    Nanos wake_at = std::min({cap, timers_.next_deadline(), next_housekeeping, stream_deadline});
+    if (wake_at > t) {
       stats_.sleeps.add();
-      driver_.wait_rx(q_, wake - t);
+      driver_.wait_rx(q_, wake_at - t);
       next_stream_poll = t;  // woken: maybe by a stream socket (see add_wake_fd)
+      if (sleep_until_traffic_) {
+        uint64_t v;
+        (void)!read(wake_fd_, &v, sizeof v);  // re-arm; commands are checked next iteration
+      }
     }
   }
   if (stream) stream->detach();

@@ -7,7 +7,9 @@
 //   each, send all answers with one tx_burst and free all drops with one
 //   free_bulk -> advance the timer wheel -> housekeeping every ~100 ms ->
 //   if idle: spin with a pause instruction for idle_spin, then
-//   driver.wait_rx(q, min(idle_max_sleep, next timer, next housekeeping)).
+//   driver.wait_rx(q, min(next timer, next housekeeping, and idle_max_sleep
+//   unless the driver wakes on RX and on the worker's eventfd, which
+//   post_command() and stop() write)).
 //
 // The worker is the I/O shell around sans-IO protocol cores, so it is the one
 // place in engine/ that reads a clock: CLOCK_MONOTONIC through clock_gettime,
@@ -177,6 +179,7 @@ class Worker {
 
  private:
   void run();
+  void wake();  // ends the worker's idle sleep (any thread)
   void process_burst(Packet** pkts, uint16_t n, Nanos now);
   void run_commands(Nanos now);
 
@@ -199,6 +202,10 @@ class Worker {
   const WorkerConfig cfg_;
   const uint16_t q_;
   std::atomic<bool> stop_{false};
+  // eventfd in the driver's wait_rx set (see the constructor); written by
+  // post_command()/stop() from the control thread, drained by the worker.
+  int wake_fd_ = -1;
+  bool sleep_until_traffic_ = false;  // set once in the constructor
   std::thread thread_;
   TimerWheel timers_;
   StunBindingService stun_;
