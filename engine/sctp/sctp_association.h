@@ -158,9 +158,11 @@ class SctpAssociation {
   // (CRC32c, verification tag) and cannot hurt the association.
   void receive(const uint8_t* data, size_t len, Nanos now);
 
-  // kNever once closed; otherwise the next usrsctp tick (SctpStack::kTimerInterval
-  // after the previous on_timer), or `0` when another worker's timer run queued
-  // output for us.
+  // kNever before start() and once closed; otherwise the next usrsctp tick
+  // (SctpStack::kTimerInterval after the previous on_timer), or 0 when another
+  // worker's timer run queued output for us. usrsctp cannot say when its next
+  // timer is due, so a live association ticks every 10 ms. `now` must follow
+  // real time (sctp_stack.h, Clock).
   Nanos next_deadline() const;
   void on_timer(Nanos now);
 
