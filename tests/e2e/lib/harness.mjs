@@ -203,6 +203,20 @@ export class Harness {
     return {sock, udpPort: udp, http: this.terndHttp};
   }
 
+  // examples/demo/server.py against this ternd; resolves to its page URL.
+  async startDemo(serverPy) {
+    const port = await freePort('tcp');
+    const rec = this.spawnLogged('demo', 'python3', [serverPy, '--control-socket', this.sock, '--listen', `127.0.0.1:${port}`]);
+    const url = `http://127.0.0.1:${port}/`;
+    const up = await waitFor(async () => {
+      if (rec.exited) return true;
+      try { return (await httpRequest(url)).status === 200; } catch { return false; }
+    }, 10_000, 100);
+    if (rec.exited || !up) throw new Error(`demo service did not start: ${this.readLog('demo')}`);
+    this.log(`demo service at ${url}`);
+    return url;
+  }
+
   // One JSON-RPC call on ternd's Unix socket (one JSON object per line).
   // Resolves to the result; rejects with an Error carrying .code/.data.
   ctl(method, params = {}, timeoutMs = 5_000) {
@@ -269,6 +283,7 @@ export class Harness {
       });
       return;
     }
+    if (url.pathname === '/favicon.ico') { res.writeHead(204); res.end(); return; }
     let rel = decodeURIComponent(url.pathname);
     if (rel === '/') rel = '/client.html';
     const file = path.normalize(path.join(PAGES_DIR, rel));

@@ -30,8 +30,38 @@
     });
   }
 
+  // Chromium's x-google-{min,start}-bitrate codec parameters, added to the
+  // video codecs of an answer before we apply it: they set our sender's
+  // bandwidth estimate floor and start (kbps). Used by the simulcast test so
+  // all three layers are sent even when the estimate cannot grow.
+  function withSendBitrate(sdp, kbps) {
+    const lines = sdp.split('\r\n');
+    const pts = new Set();
+    let video = false;
+    for (const l of lines) {
+      if (l.startsWith('m=')) video = l.startsWith('m=video');
+      const m = /^a=rtpmap:(\d+) (VP8|VP9|H264|AV1)\//i.exec(l);
+      if (video && m) pts.add(m[1]);
+    }
+    const extra = `x-google-min-bitrate=${kbps.min};x-google-start-bitrate=${kbps.start}`;
+    const out = [];
+    const hasFmtp = new Set();
+    for (const l of lines) {
+      const m = /^a=fmtp:(\d+) /.exec(l);
+      if (m && pts.has(m[1])) {
+        hasFmtp.add(m[1]);
+        out.push(`${l};${extra}`);
+      } else {
+        out.push(l);
+      }
+      const r = /^a=rtpmap:(\d+) /.exec(l);
+      if (r && pts.has(r[1]) && !lines.some((x) => x.startsWith(`a=fmtp:${r[1]} `))) out.push(`a=fmtp:${r[1]} ${extra}`);
+    }
+    return out.join('\r\n');
+  }
+
   // POSTs the offer as application/sdp; expects 201 + Location + answer.
-  async function exchange(pc, endpoint) {
+  async function exchange(pc, endpoint, opts = {}) {
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc, 1000);
     const res = await fetch(endpoint, {
@@ -43,7 +73,8 @@
     if (res.status !== 201) throw new Error(`POST ${endpoint}: HTTP ${res.status}: ${body}`);
     const loc = res.headers.get('Location');
     if (!loc) throw new Error(`POST ${endpoint}: 201 without a Location header`);
-    await pc.setRemoteDescription({type: 'answer', sdp: body});
+    const sdp = opts.sendBitrateKbps ? withSendBitrate(body, opts.sendBitrateKbps) : body;
+    await pc.setRemoteDescription({type: 'answer', sdp});
     return new URL(loc, new URL(endpoint, location.href)).href;
   }
 
@@ -62,6 +93,7 @@
 
   // Publishes camera + microphone. opts.simulcast: three rid layers q/h/f at
   // 1/4, 1/2 and full resolution. opts.video: getUserMedia video constraints.
+  // opts.sendBitrateKbps: {min, start} (see withSendBitrate).
   tern.whipPublish = async function (endpoint, opts = {}) {
     const stream = opts.stream || (await tern.media(opts.video || true));
     const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
@@ -77,7 +109,7 @@
       }
       pc.addTransceiver(track, init);
     }
-    const resource = await exchange(pc, endpoint);
+    const resource = await exchange(pc, endpoint, opts);
     showLocal(stream);
     return {pc, resource, stream};
   };
