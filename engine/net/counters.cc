@@ -50,6 +50,18 @@ const char* drop_name(Drop d) {
       return "srtp_auth_fail";
     case Drop::kSrtpReplay:
       return "srtp_replay";
+    case Drop::kRtpMalformed:
+      return "rtp_malformed";
+    case Drop::kRtcpMalformed:
+      return "rtcp_malformed";
+    case Drop::kSfuUnknownSsrc:
+      return "sfu_unknown_ssrc";
+    case Drop::kSfuUnknownPt:
+      return "sfu_unknown_pt";
+    case Drop::kSfuTooLarge:
+      return "sfu_too_large";
+    case Drop::kSfuNotConnected:
+      return "sfu_not_connected";
     case Drop::kCount:
       break;
   }

@@ -46,6 +46,12 @@ enum class Drop : uint8_t {
   kTurnMalformed,      // TURN: ChannelData / STUN that does not parse, Send without peer or data
   kSrtpAuthFail,       // SRTP/SRTCP that does not authenticate (forged, wrong key, malformed)
   kSrtpReplay,         // SRTP/SRTCP index already seen or older than the replay window
+  kRtpMalformed,       // SFU: RTP that does not parse (after SRTP)
+  kRtcpMalformed,      // SFU: RTCP compound that does not parse (after SRTCP)
+  kSfuUnknownSsrc,     // SFU: RTP whose SSRC/mid/rid matches no producer of the transport
+  kSfuUnknownPt,       // SFU: payload type the producer / consumer did not negotiate
+  kSfuTooLarge,        // SFU: rewritten packet + SRTP tag does not fit the egress buffer
+  kSfuNotConnected,    // SFU: consumer's transport has no SRTP keys / path yet
   kCount
 };
 

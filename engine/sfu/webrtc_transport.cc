@@ -205,7 +205,11 @@ void WebRtcTransport::after_dtls(Nanos now, PacketSink& sink, TransportEventSink
 #ifndef TERN_NO_SRTP
       // Once per transport (allocates: a libsrtp context per direction).
       auto in = SrtpSession::inbound(dtls_->srtp_keys());
-      auto out = SrtpSession::outbound(dtls_->srtp_keys());
+      // Outbound repeats allowed: a NACKed packet resent without RTX keeps its
+      // (SSRC, seq) and bytes, so the same keystream covers the same plaintext.
+      SrtpOptions out_opt;
+      out_opt.allow_repeat_tx = true;
+      auto out = SrtpSession::outbound(dtls_->srtp_keys(), out_opt);
       if (!in.ok() || !out.ok()) {
         failure_reason_ = absl::StrCat("srtp: ", (!in.ok() ? in.status() : out.status()).message());
         last_dtls_ = DtlsState::kFailed;
@@ -295,6 +299,64 @@ bool WebRtcTransport::handle_media(Packet* p, bool rtcp, Nanos now, PacketSink& 
   }
   return false;
 #endif
+}
+
+size_t WebRtcTransport::rtp_overhead() const {
+#ifdef TERN_NO_SRTP
+  return 0;
+#else
+  return srtp_out_ == nullptr ? 0 : srtp_out_->rtp_overhead();
+#endif
+}
+
+size_t WebRtcTransport::rtcp_overhead() const {
+#ifdef TERN_NO_SRTP
+  return 0;
+#else
+  return srtp_out_ == nullptr ? 0 : srtp_out_->rtcp_overhead();
+#endif
+}
+
+bool WebRtcTransport::send_protected(Packet* p, bool rtcp, PacketSink& sink) {
+#ifdef TERN_NO_SRTP
+  (void)rtcp;
+  stats_->drops.add(Drop::kSfuNotConnected);
+  sink.free(p);
+  return false;
+#else
+  if (!can_send()) {
+    stats_->drops.add(Drop::kSfuNotConnected);
+    sink.free(p);
+    return false;
+  }
+  size_t len = p->len;
+  const size_t cap = p->capacity - p->off;
+  SrtpStatus st = rtcp ? srtp_out_->protect_rtcp(p->data(), &len, cap)
+                       : srtp_out_->protect_rtp(p->data(), &len, cap);
+  if (st != SrtpStatus::kOk) {
+    stats_->drops.add(st == SrtpStatus::kNoTailroom ? Drop::kSfuTooLarge : Drop::kNoBuffer);
+    sink.free(p);
+    return false;
+  }
+  p->len = static_cast<uint32_t>(len);
+  const ice::CandidatePair* sel = agent_ != nullptr ? agent_->selected_pair() : nullptr;
+  p->remote = sel != nullptr ? sel->remote : dtls_dest_->remote;
+  p->local = sel != nullptr ? sel->local : dtls_dest_->local;
+  (rtcp ? stats_->rtcp_out : stats_->rtp_out).add();
+  stats_->bytes_out.add(len);
+  sink.send(p);
+  return true;
+#endif
+}
+
+bool WebRtcTransport::send_rtp(Packet* p, Nanos now, PacketSink& sink) {
+  (void)now;
+  return send_protected(p, false, sink);
+}
+
+bool WebRtcTransport::send_rtcp(Packet* p, Nanos now, PacketSink& sink) {
+  (void)now;
+  return send_protected(p, true, sink);
 }
 
 Nanos WebRtcTransport::next_deadline() const {

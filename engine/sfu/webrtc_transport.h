@@ -70,6 +70,19 @@ class PacketSink {
   virtual Packet* alloc() = 0;
   // Takes ownership; remote/local are the 5-tuple to send on.
   virtual void send(Packet* p) = 0;
+  // Up to n empty packets into out (the SFU fans one packet out to n
+  // consumers); returns how many. The default calls alloc() n times.
+  virtual uint16_t alloc_bulk(Packet** out, uint16_t n) {
+    uint16_t i = 0;
+    for (; i < n; ++i) {
+      if ((out[i] = alloc()) == nullptr) break;
+    }
+    return i;
+  }
+  // Gives back a packet from alloc() that will not be sent. The default
+  // abandons it (test sinks whose pool outlives everything); the worker
+  // returns it to the driver.
+  virtual void free(Packet* p) { (void)p; }
 };
 
 enum class TransportEventType : uint8_t {
@@ -184,6 +197,20 @@ class WebRtcTransport {
   // handler); false: the caller frees it.
   bool handle_media(Packet* p, bool rtcp, Nanos now, PacketSink& sink);
 
+  // --- SFU egress (worker thread, per packet) ---
+  // True when SRTP keys and a selected pair exist: send_rtp/send_rtcp work.
+  bool can_send() const { return srtp_out_ != nullptr && dtls_dest_.has_value(); }
+  // Bytes protect adds (the caller leaves this much tailroom); 0 before keys.
+  size_t rtp_overhead() const;
+  size_t rtcp_overhead() const;
+  // Protects the plain RTP / RTCP packet in `p` in place with our outbound
+  // session (capacity - off is the room for the tag), addresses it to the
+  // selected pair and hands it to `sink`. Counts rtp_out/rtcp_out and
+  // bytes_out. On failure (not ready, no tailroom, SRTP error) `p` goes back
+  // through sink.free(), the drop is counted, and false is returned.
+  bool send_rtp(Packet* p, Nanos now, PacketSink& sink);
+  bool send_rtcp(Packet* p, Nanos now, PacketSink& sink);
+
   // Earliest time on_timer() has work (ICE consent/connect timers, DTLS
   // retransmission / handshake timeout); kNever when none.
   Nanos next_deadline() const;
@@ -200,6 +227,7 @@ class WebRtcTransport {
   void emit(TransportEventSink& events, TransportEventType t, const char* reason);
   void release();  // frees agent (demux entries), DTLS, SRTP
   void publish_states();
+  bool send_protected(Packet* p, bool rtcp, PacketSink& sink);
 
   WebRtcTransportConfig cfg_;
   ice::IceCredentials local_ice_;

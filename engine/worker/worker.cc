@@ -79,6 +79,7 @@ Worker::Worker(PacketDriver& driver, WorkerConfig cfg)
   tx_sink_.w = this;
   event_sink_.w = this;
   transports_ = std::make_unique<sfu::TransportHost>(transport_timers_, tx_sink_, event_sink_);
+  router_ = std::make_unique<sfu::Router>(*transports_, tx_sink_, event_sink_);
   // Sleeping until traffic needs a driver whose wait_rx wakes on RX and on
   // our eventfd (commands, stop); otherwise sleeps stay <= idle_max_sleep so
   // commands and stop are noticed in time.
@@ -135,23 +136,71 @@ void Worker::run_commands(Nanos t) {
       case WorkerCommand::Type::kCloseTransport:
         transports_->close(c.id, t);
         break;
-      // Until the SFU router is on the worker, producers and consumers are
-      // refused: their params are freed and nothing is forwarded.
       case WorkerCommand::Type::kAddProducer:
-        delete c.producer;
-        break;
       case WorkerCommand::Type::kAddConsumer:
-        delete c.consumer;
-        break;
       case WorkerCommand::Type::kCloseProducer:
       case WorkerCommand::Type::kCloseConsumer:
       case WorkerCommand::Type::kPauseConsumer:
       case WorkerCommand::Type::kResumeConsumer:
       case WorkerCommand::Type::kSetConsumerLayer:
+        run_sfu_command(c, t);
         break;
     }
   }
   transport_count_.store(transports_->size(), std::memory_order_relaxed);
+  arm_router_tick(t);
+}
+
+// Producers and consumers (engine/sfu/router.h). Refusals and closes are
+// reported by the router as kProducerClosed / kConsumerClosed events; an
+// unknown id for close/pause/resume/layer is a no-op (already closed).
+void Worker::run_sfu_command(const WorkerCommand& c, Nanos t) {
+  switch (c.type) {
+    case WorkerCommand::Type::kAddProducer: {
+      std::unique_ptr<sfu::ProducerParams> p(c.producer);
+      if (p) (void)router_->add_producer(std::move(*p), t);
+      break;
+    }
+    case WorkerCommand::Type::kAddConsumer: {
+      std::unique_ptr<sfu::ConsumerParams> p(c.consumer);
+      if (p) (void)router_->add_consumer(std::move(*p), t);
+      break;
+    }
+    case WorkerCommand::Type::kCloseProducer:
+      router_->close_producer(c.id, "closed");
+      break;
+    case WorkerCommand::Type::kCloseConsumer:
+      router_->close_consumer(c.id, "closed");
+      break;
+    case WorkerCommand::Type::kPauseConsumer:
+      router_->pause_consumer(c.id, true, t);
+      break;
+    case WorkerCommand::Type::kResumeConsumer:
+      router_->pause_consumer(c.id, false, t);
+      break;
+    case WorkerCommand::Type::kSetConsumerLayer:
+      router_->set_consumer_layer(c.id, c.layer, t);
+      break;
+    default:
+      break;
+  }
+}
+
+void Worker::arm_router_tick(Nanos now) {
+  if (router_->empty() || timers_.pending(router_timer_)) return;
+  router_timer_ = timers_.schedule(now + sfu::kTickInterval, &Worker::router_tick, this, 0);
+}
+
+// The SFU's periodic work (NACKs, keyframe requests, SR/RR): one timer per
+// worker, re-armed while the router has producers or consumers.
+void Worker::router_tick(void* ctx, uint64_t cookie, Nanos now) {
+  (void)cookie;
+  Worker* w = static_cast<Worker*>(ctx);
+  w->router_timer_ = kInvalidTimer;
+  timespec rt;
+  clock_gettime(CLOCK_REALTIME, &rt);  // vDSO; NTP fields of SR/RR
+  Nanos next = w->router_->on_tick(now, static_cast<int64_t>(rt.tv_sec) * kSecond + rt.tv_nsec);
+  if (next != kNever) w->router_timer_ = w->timers_.schedule(next, &Worker::router_tick, w, 0);
 }
 
 Packet* Worker::TxSink::alloc() {
@@ -159,6 +208,12 @@ Packet* Worker::TxSink::alloc() {
   if (w->driver_.alloc_bulk(w->q_, &p, 1) != 1) return nullptr;
   return p;
 }
+
+uint16_t Worker::TxSink::alloc_bulk(Packet** pkts, uint16_t n) {
+  return w->driver_.alloc_bulk(w->q_, pkts, n);
+}
+
+void Worker::TxSink::free(Packet* p) { w->driver_.free_bulk(w->q_, &p, 1); }
 
 void Worker::TxSink::send(Packet* p) {
   if (out.full()) flush();
@@ -173,6 +228,9 @@ void Worker::TxSink::flush() {
 
 void Worker::EventSink::on_transport_event(const sfu::TransportEvent& ev) {
   if (!w->events_.push(ev)) w->stats_.events_lost.add();
+  // A transport that closed or failed closes its producers and consumers
+  // (their kProducerClosed / kConsumerClosed events come through here too).
+  if (w->router_) w->router_->on_transport_event(ev);
 }
 
 absl::Status Worker::start() {

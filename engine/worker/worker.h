@@ -33,6 +33,7 @@
 #include "engine/net/counters.h"
 #include "engine/net/nanos.h"
 #include "engine/net/packet.h"
+#include "engine/sfu/router.h"
 #include "engine/sfu/sfu_params.h"
 #include "engine/sfu/transport_host.h"
 #include "engine/sfu/webrtc_transport.h"
@@ -176,12 +177,17 @@ class Worker {
   size_t transport_count() const { return transport_count_.load(std::memory_order_relaxed); }
   // Per-worker WebRTC transport counters (SRTP drops, ...); any thread.
   const sfu::TransportHostStats& transport_stats() const { return transports_->stats(); }
+  // Per-worker SFU counters (producers/consumers open, drops); any thread.
+  const sfu::RouterStats& router_stats() const { return router_->stats(); }
 
  private:
   void run();
   void wake();  // ends the worker's idle sleep (any thread)
   void process_burst(Packet** pkts, uint16_t n, Nanos now);
   void run_commands(Nanos now);
+  void run_sfu_command(const WorkerCommand& c, Nanos now);
+  void arm_router_tick(Nanos now);
+  static void router_tick(void* ctx, uint64_t cookie, Nanos now);
 
   // Datagrams transports originate or echo (DTLS flights, SRTP): buffers
   // from the driver, sent in bursts. Worker thread only.
@@ -189,7 +195,9 @@ class Worker {
     Worker* w = nullptr;
     PacketBatch out;
     Packet* alloc() override;
+    uint16_t alloc_bulk(Packet** out, uint16_t n) override;
     void send(Packet* p) override;
+    void free(Packet* p) override;
     void flush();
   };
   // Transport events -> the event ring (lost ones counted).
@@ -224,6 +232,10 @@ class Worker {
   sfu::WheelTransportTimers transport_timers_{timers_};
   std::unique_ptr<sfu::TransportHost> transports_;
   std::atomic<size_t> transport_count_{0};
+  // The SFU forwarding core (after transports_: destroyed first). Its tick
+  // runs on timers_ while it has producers or consumers.
+  std::unique_ptr<sfu::Router> router_;
+  TimerHandle router_timer_ = kInvalidTimer;
   SpscRing<WorkerCommand, 256> commands_;
   SpscRing<sfu::TransportEvent, 1024> events_;
 };
