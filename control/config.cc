@@ -130,14 +130,14 @@ absl::StatusOr<TerndConfig> parse_config(absl::string_view toml_text, absl::stri
     absl::string_view key = av(k.str());
     const toml::table* t = v.as_table();
     bool known = key == "engine" || key == "udp" || key == "driver" || key == "socket" ||
-                 key == "dpdk" || key == "control" ||
-        key == "turn" || key == "dtls";
+                 key == "dpdk" || key == "control" || key == "turn" || key == "dtls" ||
+                 key == "http";
     if (!known) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(toml_where(source, v), key, ": ",
-                       t ? "unknown section (known: [engine], [udp], [driver], [socket], [dpdk], [turn], "
-                           "[control], [dtls])"
-                         : "unknown top-level key (keys belong in a section, e.g. [engine])"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          toml_where(source, v), key, ": ",
+          t ? "unknown section (known: [engine], [udp], [driver], [socket], [dpdk], [turn], "
+              "[control], [dtls], [http])"
+            : "unknown top-level key (keys belong in a section, e.g. [engine])"));
     }
     if (t == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -152,6 +152,7 @@ absl::StatusOr<TerndConfig> parse_config(absl::string_view toml_text, absl::stri
     if (key == "dpdk") c.dpdk = *t;
     if (key == "turn") c.turn = *t;
     if (key == "dtls") c.dtls = *t;  // validated by control/transport_methods.h
+    if (key == "http") c.http = *t;  // validated by control/http_gateway.h
     if (!s.ok()) return s;
   }
   return c;

@@ -49,6 +49,8 @@ struct TerndConfig {
   toml::table turn;
   // [dtls] (cert/key), validated by control/transport_methods.h (ternd).
   toml::table dtls;
+  // [http] (WHIP/WHEP listener), validated by control/http_gateway.h (ternd).
+  toml::table http;
 
   std::string source = "(built-in defaults)";  // where it came from, for messages
 };

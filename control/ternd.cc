@@ -23,14 +23,19 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "control/config.h"
-#include "control/turn_config.h"
 #include "control/control_server.h"
+#include "control/turn_config.h"
+#ifdef TERN_HAVE_HTTP
+#include "control/http_gateway.h"
+#endif
 #include "control/jsonrpc_methods.h"
+#include "control/room_methods.h"
+#include "control/session.h"
 #include "control/transport_methods.h"
-#include "engine/srtp/srtp_session.h"
 #include "drivers/driver.h"
 #include "drivers/socket/socket_driver.h"
 #include "drivers/socket/tcp_turn_listener.h"
+#include "engine/srtp/srtp_session.h"
 #include "engine/worker/worker.h"
 #ifdef TERN_HAVE_DPDK
 #include "drivers/dpdk/dpdk_driver.h"
@@ -198,6 +203,15 @@ struct Control {
   EngineView view;
   std::unique_ptr<ControlServer> server;         // null: no control socket
   std::unique_ptr<TransportManager> transports;  // transport.* (WebRTC)
+  std::unique_ptr<SfuManager> sfu;               // room.*, producer.*, consumer.*
+  std::unique_ptr<SessionManager> sessions;      // session.* (SDP)
+#ifdef TERN_HAVE_HTTP
+  std::unique_ptr<HttpGateway> http;  // WHIP/WHEP ([http])
+#endif
+  // Events from the managers: to the control server's subscribers.
+  void publish(absl::string_view topic, const jsonrpc::json& data) {
+    if (server) server->publish(topic, data);
+  }
 };
 
 absl::Status start_control(const TerndConfig& cfg, const PacketDriver& drv,
@@ -225,10 +239,44 @@ absl::Status start_control(const TerndConfig& cfg, const PacketDriver& drv,
     ctl->transports = std::make_unique<TransportManager>(std::move(ws), &drv, *ctx);
     if (auto s = ctl->transports->register_methods(ctl->registry); !s.ok()) return s;
     v.features.push_back("webrtc");
+    ctl->sfu = std::make_unique<SfuManager>(*ctl->transports);
+    ctl->sfu->set_publish(
+        [ctl](absl::string_view t, const jsonrpc::json& d) { ctl->publish(t, d); });
+    if (auto s = ctl->sfu->register_methods(ctl->registry); !s.ok()) return s;
+    ctl->sessions = std::make_unique<SessionManager>(*ctl->transports, *ctl->sfu);
+    ctl->sessions->set_publish(
+        [ctl](absl::string_view t, const jsonrpc::json& d) { ctl->publish(t, d); });
+    if (auto s = ctl->sessions->register_methods(ctl->registry); !s.ok()) return s;
+    v.features.push_back("sfu");
+  }
+  {
+    // [http]: WHIP/WHEP. Requests are executed on this thread (run_pending
+    // from the main loop), never on the HTTP threads.
+    auto hc = [&]() -> absl::StatusOr<bool> {
+#ifdef TERN_HAVE_HTTP
+      auto c = parse_http_config(cfg.http, cfg.source);
+      if (!c.ok()) return c.status();
+      if (c->listen.empty()) return false;
+      ctl->http = std::make_unique<HttpGateway>(*c);
+      if (auto s = ctl->http->start(); !s.ok()) return s;
+      return true;
+#else
+      if (!cfg.http.empty()) {
+        return absl::UnimplementedError(
+            "http: this ternd was built without cpp-httplib (libcpp-httplib-dev)");
+      }
+      return false;
+#endif
+    }();
+    if (!hc.ok()) return hc.status();
+    if (*hc) v.features.push_back("whip");
   }
 
   ControlServerConfig sc;
-  sc.topics.push_back("transport.state");
+  for (const char* t :
+       {"transport.state", "producer.closed", "consumer.closed", "consumer.layer", "session"}) {
+    sc.topics.push_back(t);
+  }
   bool default_path = !cfg.control_socket.has_value();
   sc.unix_path = cfg.control_socket.value_or(default_control_socket());
   sc.tcp = cfg.control_tcp;
@@ -269,7 +317,13 @@ absl::Status start_control(const TerndConfig& cfg, const PacketDriver& drv,
 // printing a summary every stats_interval_s. Returns the signal.
 int serve_until_signal(const sigset_t& stop_signals, const TerndConfig& cfg,
                        const std::vector<std::unique_ptr<Worker>>& workers, const PacketDriver& drv,
-                       ControlServer* server, TransportManager* transports) {
+                       Control* ctl) {
+  ControlServer* server = ctl->server.get();
+  TransportManager* transports = ctl->transports.get();
+  int http_fd = -1;
+#ifdef TERN_HAVE_HTTP
+  if (ctl->http) http_fd = ctl->http->wake_fd();
+#endif
   // Transport events wait in the workers' event rings; drained every 20 ms.
   constexpr Nanos kEventPoll = 20 * kMillisecond;
   int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -294,8 +348,9 @@ int serve_until_signal(const sigset_t& stop_signals, const TerndConfig& cfg,
       timeout_ms = static_cast<int>(
           std::clamp<Nanos>((deadline - now + kMillisecond - 1) / kMillisecond, 0, timeout_ms));
     }
-    pollfd fds[2] = {{sfd, POLLIN, 0}, {server ? server->fd() : -1, POLLIN, 0}};
-    int n = poll(fds, server ? 2 : 1, timeout_ms);
+    pollfd fds[3] = {
+        {sfd, POLLIN, 0}, {server ? server->fd() : -1, POLLIN, 0}, {http_fd, POLLIN, 0}};
+    int n = poll(fds, 3, timeout_ms);
     if (n < 0 && errno != EINTR) break;
     if (sfd >= 0 && (fds[0].revents & POLLIN)) {
       signalfd_siginfo si;
@@ -311,6 +366,12 @@ int serve_until_signal(const sigset_t& stop_signals, const TerndConfig& cfg,
       if (sig > 0) return sig;
     }
     if (server) server->service(Worker::now());
+#ifdef TERN_HAVE_HTTP
+    if (ctl->http && (fds[2].revents & POLLIN)) {
+      ctl->http->run_pending(
+          [ctl](const HttpCall& c) { return execute_http_call(*ctl->sessions, c); });
+    }
+#endif
   }
   if (sfd >= 0) close(sfd);
   return SIGTERM;
@@ -450,8 +511,18 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
   }
 
-  int sig = serve_until_signal(stop_signals, cfg, workers, *drv, control.server.get(),
-                               control.transports.get());
+#ifdef TERN_HAVE_HTTP
+  if (control.http) {
+    std::printf("WHIP/WHEP: %s/whip/{room} %s/whep/{room}%s\n", control.http->endpoint().c_str(),
+                control.http->endpoint().c_str(),
+                parse_http_config(cfg.http, cfg.source)->token.empty() ? "" : " (bearer token)");
+    std::fflush(stdout);
+  }
+#endif
+  int sig = serve_until_signal(stop_signals, cfg, workers, *drv, &control);
+#ifdef TERN_HAVE_HTTP
+  if (control.http) control.http->stop();  // pending requests get 503
+#endif
   if (control.server) {
     control.server->publish("server", jsonrpc::json{{"state", "stopping"}});
     control.server->service(Worker::now());

@@ -113,30 +113,23 @@ TransportManager::TransportManager(std::vector<Worker*> workers, const PacketDri
                                    std::shared_ptr<const DtlsContext> dtls)
     : workers_(std::move(workers)), driver_(driver), dtls_(std::move(dtls)) {}
 
-absl::StatusOr<json> TransportManager::create(const json& p) {
-  if (workers_.empty()) return absl::UnavailableError("no workers");
-  uint16_t w = 0;
-  if (p.contains("worker")) {
-    int64_t v = p["worker"].get<int64_t>();
-    if (v < 0 || v >= int64_t(workers_.size())) {
-      return invalid_param("params.worker",
-                           absl::StrCat("no worker ", v, "; this ternd runs ", workers_.size(),
-                                        " (0..", workers_.size() - 1, ")"));
-    }
-    w = uint16_t(v);
-  } else {  // least loaded: fewest transports (records include ones in flight)
-    std::vector<size_t> load(workers_.size(), 0);
-    for (const auto& [id, r] : records_) ++load[r.worker];
-    w = uint16_t(std::min_element(load.begin(), load.end()) - load.begin());
-  }
-  auto remote = remote_ice_from(p);
-  if (!remote.ok()) return remote.status();
-  auto fp = fingerprint_from(p);
-  if (!fp.ok()) return fp.status();
-  std::string role_s = p.value("dtls_role", std::string("auto"));
-  // ICE-lite answering an offer: a=setup:passive, i.e. DTLS server ("auto").
-  DtlsRole role = role_s == "client" ? DtlsRole::kClient : DtlsRole::kServer;
+std::vector<size_t> TransportManager::load() const {
+  std::vector<size_t> load(workers_.size(), 0);
+  for (const auto& [id, r] : records_) ++load[r.worker];
+  return load;
+}
 
+int TransportManager::worker_of(uint64_t id) const {
+  auto it = records_.find(id);
+  return it == records_.end() ? -1 : it->second.worker;
+}
+
+std::string TransportManager::room_of(uint64_t id) const {
+  auto it = records_.find(id);
+  return it == records_.end() ? std::string() : it->second.room;
+}
+
+absl::StatusOr<std::vector<ice::IceCandidate>> TransportManager::candidates_for(uint16_t w) const {
   std::vector<ice::HostAddress> addrs;
   if (driver_ != nullptr) {
     for (const Endpoint& e : driver_->local_endpoints(w)) {
@@ -148,25 +141,55 @@ absl::StatusOr<json> TransportManager::create(const json& p) {
   auto cands = ice::host_candidates(addrs);
   if (!cands.ok())
     return absl::InternalError(absl::StrCat("candidates: ", cands.status().message()));
+  return *std::move(cands);
+}
+
+absl::StatusOr<TransportInfo> TransportManager::create_transport(const TransportOptions& o) {
+  if (workers_.empty()) return absl::UnavailableError("no workers");
+  uint16_t w = 0;
+  if (!o.room.empty()) {
+    if (observer_ == nullptr) return absl::UnavailableError("rooms are not available");
+    auto rw = observer_->room_worker(o.room);
+    if (!rw.ok()) return rw.status();
+    if (o.worker && *o.worker != *rw) {
+      return invalid_param("params.worker", absl::StrCat("room \"", o.room, "\" lives on worker ",
+                                                         *rw, ", not ", *o.worker));
+    }
+    w = *rw;
+  } else if (o.worker) {
+    if (*o.worker >= workers_.size()) {
+      return invalid_param("params.worker",
+                           absl::StrCat("no worker ", *o.worker, "; this ternd runs ",
+                                        workers_.size(), " (0..", workers_.size() - 1, ")"));
+    }
+    w = *o.worker;
+  } else {  // least loaded: fewest transports (records include ones in flight)
+    std::vector<size_t> l = load();
+    w = uint16_t(std::min_element(l.begin(), l.end()) - l.begin());
+  }
+  auto cands = candidates_for(w);
+  if (!cands.ok()) return cands.status();
 
   sfu::WebRtcTransportConfig c;
   c.id = next_id_;
-  if (*remote) c.remote_ice = **remote;
-  c.dtls.role = role;
-  if (*fp) {
+  if (o.local_ice) c.local_ice = *o.local_ice;
+  if (o.remote_ice) c.remote_ice = *o.remote_ice;
+  c.dtls.role = o.role;
+  if (o.remote_fingerprint) {
     c.dtls.has_remote_fingerprint = true;
-    c.dtls.remote_fingerprint = **fp;
+    c.dtls.remote_fingerprint = *o.remote_fingerprint;
   }
-  c.echo = p.value("echo", false);
+  c.echo = o.echo;
   auto t = sfu::WebRtcTransport::create(std::move(c), dtls_, Worker::now());
   if (!t.ok()) return absl::InternalError(absl::StrCat("transport: ", t.status().message()));
   Record r;
   r.id = next_id_;
   r.worker = w;
   r.local_ice = (*t)->local_ice();
-  r.role = role;
+  r.role = o.role;
   r.echo = (*t)->echo();
-  r.has_remote_fingerprint = fp->has_value();
+  r.has_remote_fingerprint = o.remote_fingerprint.has_value();
+  r.room = o.room;
   r.stats = (*t)->stats();
   WorkerCommand cmd;
   cmd.type = WorkerCommand::Type::kAddTransport;
@@ -177,18 +200,49 @@ absl::StatusOr<json> TransportManager::create(const json& p) {
   }
   (void)t->release();  // the worker owns it now
   ++next_id_;
-  json candidates = json::array();
-  for (const ice::IceCandidate& ic : *cands) candidates.push_back(ic.to_sdp());
-  json out{{"id", r.id},
-           {"worker", w},
-           {"ice", {{"ufrag", r.local_ice.ufrag}, {"pwd", r.local_ice.pwd}, {"lite", true}}},
-           {"candidates", std::move(candidates)},
-           {"dtls",
-            {{"fingerprint", dtls_->certificate().sdp_fingerprint()},
-             {"role", role == DtlsRole::kServer ? "server" : "client"},
-             {"setup", role == DtlsRole::kServer ? "passive" : "active"}}},
-           {"echo", r.echo}};
+  TransportInfo info{r.id, w, r.local_ice, *std::move(cands)};
   records_.emplace(r.id, std::move(r));
+  if (observer_ != nullptr) observer_->transport_added(info.id, o.room);
+  return info;
+}
+
+absl::StatusOr<json> TransportManager::create(const json& p) {
+  TransportOptions o;
+  if (p.contains("worker")) {
+    int64_t v = p["worker"].get<int64_t>();
+    if (v < 0 || v >= int64_t(workers_.size())) {
+      return invalid_param("params.worker",
+                           absl::StrCat("no worker ", v, "; this ternd runs ", workers_.size(),
+                                        " (0..", workers_.size() - 1, ")"));
+    }
+    o.worker = uint16_t(v);
+  }
+  if (p.contains("room")) o.room = p["room"].get<std::string>();
+  auto remote = remote_ice_from(p);
+  if (!remote.ok()) return remote.status();
+  o.remote_ice = *remote;
+  auto fp = fingerprint_from(p);
+  if (!fp.ok()) return fp.status();
+  o.remote_fingerprint = *fp;
+  std::string role_s = p.value("dtls_role", std::string("auto"));
+  // ICE-lite answering an offer: a=setup:passive, i.e. DTLS server ("auto").
+  o.role = role_s == "client" ? DtlsRole::kClient : DtlsRole::kServer;
+  o.echo = p.value("echo", false);
+  auto info = create_transport(o);
+  if (!info.ok()) return info.status();
+  json candidates = json::array();
+  for (const ice::IceCandidate& ic : info->candidates) candidates.push_back(ic.to_sdp());
+  json out{
+      {"id", info->id},
+      {"worker", info->worker},
+      {"ice", {{"ufrag", info->local_ice.ufrag}, {"pwd", info->local_ice.pwd}, {"lite", true}}},
+      {"candidates", std::move(candidates)},
+      {"dtls",
+       {{"fingerprint", dtls_->certificate().sdp_fingerprint()},
+        {"role", o.role == DtlsRole::kServer ? "server" : "client"},
+        {"setup", o.role == DtlsRole::kServer ? "passive" : "active"}}},
+      {"echo", o.echo}};
+  if (!o.room.empty()) out["room"] = o.room;
   return out;
 }
 
@@ -232,18 +286,25 @@ absl::StatusOr<json> TransportManager::connect(const json& p) {
   return json{{"id", rec.id}};
 }
 
-absl::StatusOr<json> TransportManager::close(const json& p) {
-  auto r = find(p);
-  if (!r.ok()) return r.status();
-  Record& rec = **r;
+absl::Status TransportManager::close_transport(uint64_t id) {
+  auto it = records_.find(id);
+  if (it == records_.end()) return absl::NotFoundError(absl::StrCat("no transport ", id));
+  Record& rec = it->second;
   WorkerCommand cmd;
   cmd.type = WorkerCommand::Type::kCloseTransport;
   cmd.id = rec.id;
   if (!workers_[rec.worker]->post_command(cmd)) {
     return absl::UnavailableError(absl::StrCat("worker ", rec.worker, " command ring full; retry"));
   }
-  uint64_t id = rec.id;
-  records_.erase(id);
+  std::string room = std::move(rec.room);
+  records_.erase(it);
+  if (observer_ != nullptr) observer_->transport_closed(id, room);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<json> TransportManager::close(const json& p) {
+  uint64_t id = p["id"].get<uint64_t>();
+  if (absl::Status s = close_transport(id); !s.ok()) return s;
   return json{{"id", id}, {"closed", true}};
 }
 
@@ -273,6 +334,7 @@ json TransportManager::record_json(const Record& r) const {
              {"media_not_ready", s.media_not_ready.get()},
              {"drops", drops_json(s.drops)}}}};
   if (!r.reason.empty()) out["reason"] = r.reason;
+  if (!r.room.empty()) out["room"] = r.room;
   return out;
 }
 
@@ -289,13 +351,20 @@ size_t TransportManager::poll_events(const Publish& publish) {
   for (size_t w = 0; w < workers_.size(); ++w) {
     for (int i = 0; i < 4096 && workers_[w]->poll_event(&ev); ++i) {
       ++n;
+      if (ev.type == sfu::TransportEventType::kProducerClosed ||
+          ev.type == sfu::TransportEventType::kConsumerClosed ||
+          ev.type == sfu::TransportEventType::kConsumerLayerChanged) {
+        if (observer_ != nullptr) observer_->sfu_event(uint16_t(w), ev);
+        continue;
+      }
       json data{
           {"id", ev.transport_id}, {"worker", w}, {"event", sfu::transport_event_name(ev.type)}};
       auto it = records_.find(ev.transport_id);
       bool failure = ev.type == sfu::TransportEventType::kIceFailed ||
                      ev.type == sfu::TransportEventType::kDtlsFailed ||
                      ev.type == sfu::TransportEventType::kAttachFailed;
-      if (it != records_.end()) {
+      bool known = it != records_.end();
+      if (known) {
         Record& r = it->second;
         if (failure) {
           r.failed = true;
@@ -307,6 +376,7 @@ size_t TransportManager::poll_events(const Publish& publish) {
         data["state"] = full["state"];
         data["ice"] = full["ice"]["state"];
         data["dtls"] = full["dtls"]["state"];
+        if (!r.room.empty()) data["room"] = r.room;
         if (ev.type == sfu::TransportEventType::kAttachFailed) data["state"] = "failed";
       } else {
         data["state"] = "closed";
@@ -316,6 +386,11 @@ size_t TransportManager::poll_events(const Publish& publish) {
       }
       if (ev.type == sfu::TransportEventType::kDtlsConnected) data["srtp_profile"] = ev.reason;
       if (publish) publish("transport.state", data);
+      // Last: the observer may close the transport (a failed session).
+      if (known && observer_ != nullptr &&
+          (failure || ev.type == sfu::TransportEventType::kClosed)) {
+        observer_->transport_event(ev, failure);
+      }
     }
   }
   return n;
@@ -328,6 +403,10 @@ absl::Status TransportManager::register_methods(jsonrpc::MethodRegistry& registr
                 .min = 0,
                 .max = 1023,
                 .doc = "worker to place it on (default: least loaded)"});
+  cp.push_back({.name = "room",
+                .type = ParamType::kString,
+                .max_length = 128,
+                .doc = "room (room.create) whose worker it goes on; closes with the room"});
   cp.push_back({.name = "dtls_role",
                 .type = ParamType::kString,
                 .one_of = {"server", "client", "auto"},
