@@ -30,6 +30,7 @@ import itertools
 import json
 import os
 import secrets
+import signal
 import socket
 import sys
 import threading
@@ -363,6 +364,11 @@ def main():
     log(f"open http://{shown}:{server.server_address[1]}/?room=demo in two or more tabs")
     if args.seconds > 0:
         threading.Timer(args.seconds, server.shutdown).start()
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt  # leave every participant, then exit
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:

@@ -52,6 +52,7 @@ await t.run(async () => {
   check(room.producers.length === 6, `room has ${room.producers.length} producers, want 6 (3 x audio + video)`);
   check(room.consumers.length === 12, `room has ${room.consumers.length} consumers, want 12 (3 x 2 others x 2)`);
 
+  if (process.env.TERN_E2E_KEEP) await t.saveArtifacts();  // screenshots of the full room
   // cy leaves (tab closed): the others drop its tile, ternd drops its sessions.
   await pages.cy.close();
   const left = await waitFor(async () => {

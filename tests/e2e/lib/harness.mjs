@@ -386,6 +386,7 @@ export class Harness {
         if (e) console.log(`--- ${l} log (tail)\n${e.split('\n').slice(-25).join('\n')}`);
       }
     }
+    if (code === 0 && process.env.TERN_E2E_KEEP) await this.saveArtifacts();
     await this.closeAll();
     if (code === 0 && !process.env.TERN_E2E_KEEP) {
       fs.rmSync(this.tmp, {recursive: true, force: true});
