@@ -142,6 +142,8 @@ struct Link {
     Bytes p = std::move(q.front());
     q.pop_front();
     ++sent[dir];
+    // Every SCTP packet must fit one DTLS record of the configured size.
+    EXPECT_LE(p.size(), (dir == 0 ? client : server)->config().mtu);
     if (drop_every > 0 && sent[dir] % drop_every == 0) {
       ++dropped[dir];
       return;
