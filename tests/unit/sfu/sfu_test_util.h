@@ -54,7 +54,21 @@ struct Pool {
     Packet pkt;
   };
   std::deque<Buf> bufs;
+  std::vector<Packet*> spare;  // prefill(): handed out without allocating
+  void prefill(size_t n) {
+    spare.reserve(spare.size() + n);
+    for (size_t i = 0; i < n; ++i) spare.push_back(make_buf());
+  }
   Packet* get() {
+    if (!spare.empty()) {
+      Packet* p = spare.back();
+      spare.pop_back();
+      p->reset(kDefaultHeadroom);
+      return p;
+    }
+    return make_buf();
+  }
+  Packet* make_buf() {
     Buf& b = bufs.emplace_back();
     b.pkt.buf = b.storage.data();
     b.pkt.capacity = uint32_t(b.storage.size());
