@@ -5,7 +5,7 @@
 // framesDecoded >= 100, audio packetsReceived growing between two samples
 // 2 s apart. Then both resources are DELETEd and ternd's room.get must show
 // the sessions gone (the room, made by the publish, closes with its last
-// session).
+// session) and session.get of both must answer -32002 (not found).
 import {Harness, check, sleep, waitFor} from './lib/harness.mjs';
 
 const ROOM = 'r1';
@@ -75,6 +75,10 @@ await t.run(async () => {
     }
   }, 5_000, 200);
   check(gone, `after DELETE, room.get still shows: ${JSON.stringify(after)}`);
+  for (const sid of room2.sessions) {
+    const err = await t.ctl('session.get', {session_id: sid}).then(() => null, (e) => e);
+    check(err && err.code === -32002, `session.get ${sid} after DELETE: ${err ? err.message : 'still there'}`);
+  }
   const list = await t.ctl('room.list');
   t.log(`room.list after DELETE: ${JSON.stringify(list)}`);
   const again = await subPage.evaluate((r) => tern.deleteResource(r), subRes);
