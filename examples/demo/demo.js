@@ -86,7 +86,14 @@
         resubscribe(others).catch((e) => fail(`subscribe: ${e.message}`));
       }
     });
-    es.addEventListener('error', () => console.log('demo: event stream interrupted; reconnecting'));
+    es.addEventListener('error', () => {
+      if (es.readyState === EventSource.CLOSED) {
+        // The service forgot us (restarted, or we were gone too long).
+        fail('lost the signaling service; reload the page to join again');
+      } else {
+        console.log('demo: event stream interrupted; reconnecting');
+      }
+    });
   }
 
   // One subscription carries everybody else: ternd matches the room's

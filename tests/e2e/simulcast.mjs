@@ -4,7 +4,7 @@
 // `ternctl consumer.set_layer id=N layer=L` to 0, 2, then 1; after each
 // switch the subscriber must keep decoding (>= 30 more frames), and its
 // decoded frameWidth must become that layer's width as the publisher's own
-// getStats reports it (rid q/h/f).
+// getStats reports it for that rid at that moment (q/h/f: 160/320/640).
 import {Harness, check, waitFor} from './lib/harness.mjs';
 
 const ROOM = 'sim';
@@ -66,15 +66,27 @@ await t.run(async () => {
   for (const layer of LAYERS) {
     const res = await t.ternctl(['consumer.set_layer', `id=${consumer.id}`, `layer=${layer}`]);
     const f0 = (await stats()).framesDecoded;
-    const want = width[RIDS[layer]];
+    // The layer's width as the publisher encodes it now (under CPU pressure
+    // Chromium may scale a layer down mid-test).
+    let want = width[RIDS[layer]];
+    const sendWidth = async () => {
+      const o = await pubPage.evaluate(() => tern.outboundStats(window.pub.pc));
+      const x = o.find((e) => e.kind === 'video' && e.rid === RIDS[layer]);
+      return x ? x.frameWidth : 0;
+    };
     // Frames keep decoding, and the decoded width settles on the layer's.
     let s = v;
     const moving = await waitFor(async () => (s = await stats()).framesDecoded >= f0 + 30, 20_000, 250);
     check(moving, `after set_layer ${layer}: framesDecoded ${f0} -> ${s.framesDecoded}, want +30 (${JSON.stringify(await t.ctl('consumer.get', {id: consumer.id}))})`);
-    const sized = await waitFor(async () => (s = await stats()).frameWidth === want, 10_000, 250);
+    const sized = await waitFor(async () => {
+      s = await stats();
+      want = await sendWidth();
+      return want > 0 && s.frameWidth === want;
+    }, 10_000, 250);
     const cg = await t.ctl('consumer.get', {id: consumer.id});
     t.log(`set_layer ${layer} -> ${JSON.stringify(res)}; frames ${f0} -> ${s.framesDecoded}, width ${s.frameWidth} (rid ${RIDS[layer]} sends ${want}); consumer current_layer ${cg.current_layer}`);
     check(sized, `after set_layer ${layer}: decoded width ${s.frameWidth}, want ${want} (rid ${RIDS[layer]})`);
+    check(cg.current_layer === layer, `after set_layer ${layer}: consumer.get current_layer ${cg.current_layer}`);
     results.push(`layer ${layer}: ${s.frameWidth}x${s.frameHeight}, +${s.framesDecoded - f0} frames`);
   }
   return results.join('; ');
