@@ -120,16 +120,17 @@ void Consumer::fill_spec(RewriteSpec* s, Nanos now) {
   }
 }
 
-bool Consumer::send(const rtp::RtpView& in, const RewriteSpec& spec, Nanos now, PacketSink& sink) {
+size_t Consumer::send(const rtp::RtpView& in, const RewriteSpec& spec, Nanos now,
+                      PacketSink& sink) {
   WebRtcTransport* t = slot_ != nullptr ? slot_->t : nullptr;
   if (t == nullptr || !t->can_send()) {
     p_.stats->drops.add(Drop::kSfuNotConnected);
-    return false;
+    return 0;
   }
   Packet* p = sink.alloc();
   if (p == nullptr) {
     p_.stats->drops.add(Drop::kNoBuffer);
-    return false;
+    return 0;
   }
   const size_t room = p->capacity - p->off;
   const size_t tag = t->rtp_overhead();
@@ -137,22 +138,38 @@ bool Consumer::send(const rtp::RtpView& in, const RewriteSpec& spec, Nanos now, 
   if (n == 0) {
     p_.stats->drops.add(Drop::kSfuTooLarge);
     sink.free(p);
-    return false;
+    return 0;
   }
   p->len = uint32_t(n);
-  return t->send_rtp(p, now, sink);
+  // p belongs to the sink after send_rtp: the size is computed, not read back.
+  return t->send_rtp(p, now, sink) ? n + tag : 0;
 }
 
 void Consumer::forward(const rtp::RtpView& in, int layer, const Ingress& ing, Nanos now,
                        PacketSink& sink) {
   if (paused_) return;
+  WebRtcTransport* t = slot_ != nullptr ? slot_->t : nullptr;
+  if (t == nullptr || !t->can_send()) {
+    // Not connected yet: nothing starts (the first packet it gets must be
+    // a keyframe), nothing is counted as sent.
+    p_.stats->drops.add(Drop::kSfuNotConnected);
+    return;
+  }
   const bool key_ok = ing.keyframe || !needs_keyframe_;
   if (layer != current_) {
-    if (layer != target_ || !key_ok) return;
+    if (layer != target_) return;
+    if (!key_ok) {
+      // Waiting to start or switch: keep asking (the producer throttles).
+      producer_.request_keyframe(layer, now, producer_.transport(), sink);
+      return;
+    }
     rebase(in, ing.ext_seq, now);
     switch_layer(layer);
   } else if (waiting_keyframe_) {
-    if (!key_ok) return;
+    if (!key_ok) {
+      producer_.request_keyframe(layer, now, producer_.transport(), sink);
+      return;
+    }
     rebase(in, ing.ext_seq, now);
   }
   if (ing.ext_seq < base_in_) return;  // from before the switch point
@@ -167,9 +184,10 @@ void Consumer::forward(const rtp::RtpView& in, int layer, const Ingress& ing, Na
   s.timestamp = in.timestamp() + ts_offset_;
   s.pt = uint8_t(pt);
   fill_spec(&s, now);
-  if (!send(in, s, now, sink)) return;
+  const size_t n = send(in, s, now, sink);
+  if (n == 0) return;
   p_.stats->rtp_out.add();
-  p_.stats->bytes_out.add(in.size());
+  p_.stats->bytes_out.add(n);
   sender_->on_packet_sent(s.timestamp, in.payload_size(), now);
   if (int16_t(uint16_t(s.seq - next_seq_)) >= 0) {
     next_seq_ = uint16_t(s.seq + 1);
@@ -216,7 +234,7 @@ void Consumer::on_nack(const rtp::NackPacket& nack, Nanos now, PacketSink& sink)
     }
     s.timestamp = e->out_ts;
     fill_spec(&s, now);
-    if (send(v, s, now, sink)) p_.stats->rtx_out.add();
+    if (send(v, s, now, sink) != 0) p_.stats->rtx_out.add();
   }
 }
 

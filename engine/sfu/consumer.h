@@ -93,7 +93,8 @@ class Consumer {
   Consumer(ConsumerParams p, Producer& producer) : p_(std::move(p)), producer_(producer) {}
   void rebase(const rtp::RtpView& in, int64_t ext, Nanos now);
   void switch_layer(int layer);
-  bool send(const rtp::RtpView& in, const RewriteSpec& spec, Nanos now, PacketSink& sink);
+  // Rewrites, protects, sends; the SRTP bytes sent, 0 if dropped (counted).
+  size_t send(const rtp::RtpView& in, const RewriteSpec& spec, Nanos now, PacketSink& sink);
   void fill_spec(RewriteSpec* s, Nanos now);
 
   struct Sent {

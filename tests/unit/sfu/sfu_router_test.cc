@@ -405,6 +405,66 @@ TEST_F(RouterTest, SimulcastSwitchesOnlyAtTargetKeyframeContinuously) {
   EXPECT_EQ(cs.layer_switches.get(), 3u);
 }
 
+TEST_F(RouterTest, SimulcastRtxLearntFromRepairedRidRepairsItsLayer) {
+  Client& pub = connect(1);
+  Client& sub = connect(2);
+  ASSERT_TRUE(router->add_producer(video_producer(10, 1, 2), t0).ok());
+  ConsumerParams cp = video_consumer(20, 2, 10, 0x2000);
+  cp.preferred_layer = 1;
+  ASSERT_TRUE(router->add_consumer(std::move(cp), t0).ok());
+  Nanos now = t0;
+  send(pub, vp8(1, 0, true, 0x100, "q"), false, now += 1000);
+  send(pub, vp8(1, 0, true, 0x200, "h"), false, now += 1000);
+  send(pub, vp8(3, 0, false, 0x200, "h"), false, now += 1000);  // h seq 2 lost
+  // The RTX stream of h: repaired-rid "h", RTX pt 97, OSN 2.
+  RtpSpec rs;
+  rs.pt = 97;
+  rs.seq = 4000;
+  rs.ssrc = 0x201;
+  rs.mid = "0";
+  rs.rrid = "h";
+  Bytes orig = testing::vp8_payload(false, 90, 2);
+  rs.payload = {0x00, 0x02};
+  rs.payload.insert(rs.payload.end(), orig.begin(), orig.end());
+  send(pub, testing::make_rtp(rs), false, now += 1000);
+  Producer* p = router->find_producer(10);
+  EXPECT_EQ(p->layer(0).ssrc, 0x100u);
+  EXPECT_EQ(p->layer(1).ssrc, 0x200u);
+  EXPECT_EQ(p->layer(1).rtx_ssrc, 0x201u);
+  EXPECT_EQ(p->layer(0).rtx_ssrc, 0u);
+  EXPECT_EQ(p->stats().layer_packets[1].get(), 3u);
+  std::vector<Bytes> got = received_rtp(sub);
+  // q's keyframe first (the only layer then), then h: 1, 3, and the repaired 2.
+  ASSERT_EQ(got.size(), 4u);
+  rtp::RtpView a, c;
+  ASSERT_EQ(a.parse(got[1].data(), got[1].size()), rtp::RtpError::kOk);
+  ASSERT_EQ(c.parse(got[3].data(), got[3].size()), rtp::RtpError::kOk);
+  EXPECT_EQ(c.sequence(), uint16_t(a.sequence() + 1));
+  EXPECT_EQ(Bytes(c.payload().begin(), c.payload().end()), orig);
+  EXPECT_EQ(router->find_consumer(20)->stats().current_layer.load(), 1);
+  // A second copy of the same repair is a duplicate: not forwarded again.
+  rs.seq = 4001;
+  send(pub, testing::make_rtp(rs), false, now += 1000);
+  EXPECT_TRUE(received_rtp(sub).empty());
+}
+
+TEST_F(RouterTest, ConsumerOnUnconnectedTransportStartsAtKeyframeOnceConnected) {
+  Client& pub = connect(1);
+  ASSERT_TRUE(router->add_producer(video_producer(10, 1), t0).ok());
+  // Transport 2 exists but its peer has not connected yet.
+  WebRtcTransportConfig c;
+  c.id = 2;
+  ASSERT_TRUE(host->add(*WebRtcTransport::create(c, server_ctx, t0), t0).ok());
+  ASSERT_TRUE(router->add_consumer(video_consumer(20, 2, 10, 0x2000), t0).ok());
+  Nanos now = t0;
+  send(pub, vp8(1, 0, true), false, now += 1000);
+  send(pub, vp8(2, 0, false), false, now += 1000);
+  ConsumerStats& cs = router->find_consumer(20)->stats();
+  EXPECT_EQ(cs.drops.get(Drop::kSfuNotConnected), 2u);
+  EXPECT_EQ(cs.rtp_out.get(), 0u);
+  EXPECT_EQ(cs.current_layer.load(), -1);  // not started on a keyframe it could not send
+}
+
 TEST_F(RouterTest, SenderAndReceiverReports) {
   Client& pub = connect(1);
   Client& sub = connect(2);
