@@ -353,7 +353,9 @@ bool Router::on_rtp(TransportSlot& slot, Packet* p, Nanos now) {
   Producer& pr = *r->producer;
   const int layer = r->layer;
   if (r->rtx && !pr.unwrap_rtx(p, pkt, layer)) {
-    pr.stats().rtx_in.add();  // padding-only probe or unknown RTX pt: nothing to forward
+    // A padding-only probe (bandwidth estimation) carries nothing to forward;
+    // an RTX payload type we do not know is a drop.
+    if (pr.rtx_apt(pkt.payload_type()) < 0) pr.stats().drops.add(Drop::kSfuUnknownPt);
     return false;
   }
   const int codec = pr.codec_index(pkt.payload_type());

@@ -465,6 +465,35 @@ TEST_F(RouterTest, ConsumerOnUnconnectedTransportStartsAtKeyframeOnceConnected) 
   EXPECT_EQ(cs.current_layer.load(), -1);  // not started on a keyframe it could not send
 }
 
+TEST_F(RouterTest, MalformedRtcpAndPaddingProbesAreCountedNotForwarded) {
+  Client& pub = connect(1);
+  Client& sub = connect(2);
+  ASSERT_TRUE(router->add_producer(video_producer(10, 1), t0).ok());
+  ASSERT_TRUE(router->add_consumer(video_consumer(20, 2, 10, 0x2000), t0).ok());
+  Nanos now = t0;
+  send(pub, vp8(1, 0, true), false, now += 1000);
+  received(sub);
+  // An RR whose length field claims more than the datagram holds.
+  Bytes bad = {0x80, 201, 0x00, 0x07, 0, 0, 0, 1};
+  send(sub, bad, true, now += 1000);
+  EXPECT_EQ(router->stats().drops.get(Drop::kRtcpMalformed), 1u);
+  // A padding-only RTX probe (no OSN): learnt as the RTX stream, nothing forwarded.
+  Bytes probe = {0x80 | 0x20, 97, 0x00, 0x01, 0, 0, 0, 0, 0xA0, 0xA0, 0xA0, 0xA1, 0, 0, 0, 4};
+  send(pub, probe, false, now += 1000);
+  EXPECT_TRUE(received_rtp(sub).empty());
+  EXPECT_EQ(router->find_producer(10)->stats().rtx_in.get(), 0u);
+  EXPECT_EQ(router->find_producer(10)->stats().drops.total(), 0u);
+  // RTP with a payload type the producer never negotiated.
+  RtpSpec s;
+  s.pt = 45;
+  s.seq = 2;
+  s.ssrc = kPubSsrc;
+  s.payload = Bytes(20, 1);
+  send(pub, testing::make_rtp(s), false, now += 1000);
+  EXPECT_EQ(router->find_producer(10)->stats().drops.get(Drop::kSfuUnknownPt), 1u);
+  EXPECT_TRUE(received_rtp(sub).empty());
+}
+
 TEST_F(RouterTest, SenderAndReceiverReports) {
   Client& pub = connect(1);
   Client& sub = connect(2);
