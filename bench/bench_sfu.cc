@@ -99,7 +99,7 @@ struct Bed {
   std::vector<Peer> peers;
   bool ok = true;
 
-  Bed(SrtpProfile profile, int consumers) {
+  Bed(SrtpProfile profile, int consumers, bool nack) {
     (void)srtp_library_init();
     static auto scert = *DtlsCertificate::generate();
     static auto ccert = *DtlsCertificate::generate();
@@ -176,7 +176,7 @@ struct Bed {
     pp.id = 1;
     pp.transport_id = 1;
     pp.mid = "0";
-    RtpCodecParams vp8{CodecId::kVp8, 96, 90000, 97, true, true, true};
+    RtpCodecParams vp8{CodecId::kVp8, 96, 90000, 97, nack, true, true};
     pp.codecs = {vp8};
     pp.ext.mid = 4;
     pp.ext.abs_send_time = 2;
@@ -226,7 +226,8 @@ size_t make_packet(uint8_t* buf, uint16_t seq, bool key) {
 void BM_SfuForward(benchmark::State& state) {
   const SrtpProfile profile = static_cast<SrtpProfile>(state.range(0));
   const int n = int(state.range(1));
-  Bed bed(profile, n);
+  const bool nack = state.range(2) != 0;  // 0: no NACK cache copy, no sent ring
+  Bed bed(profile, n, nack);
   if (!bed.ok) {
     state.SkipWithError("setup failed");
     return;
@@ -293,13 +294,14 @@ constexpr int64_t kCm = int64_t(SrtpProfile::kAes128CmSha1_80);
 constexpr int64_t kGcm = int64_t(SrtpProfile::kAeadAes128Gcm);
 
 BENCHMARK(BM_SfuForward)
-    ->ArgNames({"profile", "fanout"})
-    ->Args({kCm, 1})
-    ->Args({kCm, 4})
-    ->Args({kCm, 16})
-    ->Args({kGcm, 1})
-    ->Args({kGcm, 4})
-    ->Args({kGcm, 16});
+    ->ArgNames({"profile", "fanout", "nack"})
+    ->Args({kCm, 1, 1})
+    ->Args({kCm, 4, 1})
+    ->Args({kCm, 16, 1})
+    ->Args({kGcm, 1, 1})
+    ->Args({kGcm, 4, 1})
+    ->Args({kGcm, 16, 1})
+    ->Args({kGcm, 1, 0});  // the NACK cache's cost: compare with {kGcm, 1, 1}
 BENCHMARK(BM_BareProtect)->ArgName("profile")->Arg(kCm)->Arg(kGcm);
 
 }  // namespace
