@@ -49,7 +49,8 @@ pretty JSON. PARAMS is either one JSON object ('{"worker":0}') or key=value
 pairs (worker=0); a value that parses as JSON (numbers, true, [..], {..},
 "..") is used as such, anything else as a string.
 
-`events` subscribes to TOPICs (default: all; known: stats, server) and prints
+`events` subscribes to TOPICs (default: all; known: stats, server,
+transport.state, producer.closed, consumer.closed, consumer.layer, session) and prints
 each event as one line of JSON until interrupted (or N events).
 
 Options:
@@ -64,8 +65,10 @@ Options:
   --compact           print results as one line
   --help, --version
 
-Methods: server.info, server.ping, stats.get [worker=N], events.subscribe,
+Methods: server.info, server.ping, stats.get [worker=N], turn.credentials,
+transport.*, room.*, producer.*, consumer.*, session.*, events.subscribe,
 events.unsubscribe, auth. See docs/control-protocol.md.
+Example: ternctl session.publish room=demo offer="<the SDP text>"
 Exit status: 0 ok, 1 the server answered with an error, 2 usage or connection error.
 )";
 
