@@ -11,7 +11,7 @@ import {Harness, check, waitFor} from './lib/harness.mjs';
 
 const ROOM = 'e2e';
 const NAMES = ['ann', 'bob', 'cy'];
-const t = await Harness.start('demo_room', {budgetMs: 85_000});
+const t = await Harness.start('demo_room', {budgetMs: 80_000});
 await t.run(async () => {
   const serverPy = t.args.demo;
   check(serverPy, 'no --demo path to examples/demo/server.py');

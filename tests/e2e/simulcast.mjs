@@ -10,7 +10,7 @@ import {Harness, check, waitFor} from './lib/harness.mjs';
 const ROOM = 'sim';
 const LAYERS = [0, 2, 1];
 const RIDS = ['q', 'h', 'f'];
-const t = await Harness.start('simulcast', {budgetMs: 85_000});
+const t = await Harness.start('simulcast', {budgetMs: 80_000});
 await t.run(async () => {
   await t.startTernd({http: true});
   await t.requireMethod('consumer.set_layer', {id: 1, layer: 0});

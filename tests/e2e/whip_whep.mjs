@@ -9,7 +9,7 @@
 import {Harness, check, sleep, waitFor} from './lib/harness.mjs';
 
 const ROOM = 'r1';
-const t = await Harness.start('whip_whep', {budgetMs: 85_000});
+const t = await Harness.start('whip_whep', {budgetMs: 80_000});
 await t.run(async () => {
   await t.startTernd({http: true});
   await t.requireMethod('session.publish', {room: ROOM, offer: ''});

@@ -99,6 +99,9 @@ function log(name, msg) {
 
 export class Harness {
   static async start(name, {budgetMs = 80_000} = {}) {
+    // TERN_E2E_BUDGET_MS shrinks (or grows) every test's budget: a way to
+    // see the timeout path (screenshots, cleanup) work.
+    if (process.env.TERN_E2E_BUDGET_MS) budgetMs = Number(process.env.TERN_E2E_BUDGET_MS);
     const t = new Harness(name, budgetMs);
     await t.init();
     return t;
@@ -338,7 +341,7 @@ export class Harness {
       const base = path.join(this.tmp, rec.label);
       fs.writeFileSync(`${base}.console.log`, rec.console.join('\n') + '\n');
       try {
-        await Promise.race([rec.page.screenshot({path: `${base}.png`}), sleep(5_000)]);
+        await Promise.race([rec.page.screenshot({path: `${base}.png`}), sleep(3_000)]);
       } catch (e) {
         fs.appendFileSync(`${base}.console.log`, `screenshot failed: ${e.message}\n`);
       }
