@@ -120,6 +120,9 @@ void SfuManager::transport_closed(uint64_t id, const std::string& room) {
     if (c.spec.transport_id == id) cs.push_back(cid);
   for (uint64_t c : cs) drop_consumer(c, "transport closed");
   for (uint64_t p : ps) drop_producer(p, "transport closed");
+  // transport.close on a session's transport ends the session. (A session
+  // closing its own transport has already forgotten it: no recursion.)
+  if (hooks_.transport_down) hooks_.transport_down(id, "transport closed");
 }
 
 void SfuManager::transport_event(const sfu::TransportEvent& ev, bool failure) {

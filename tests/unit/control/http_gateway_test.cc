@@ -173,3 +173,33 @@ TEST_F(HttpTest, StopAnswersPendingWith503) {
 
 }  // namespace
 }  // namespace tern
+
+namespace tern {
+namespace {
+
+absl::StatusOr<HttpConfig> parse(const char* text) {
+  toml::table t = toml::parse(text);
+  const toml::table* h = t["http"].as_table();
+  return parse_http_config(h ? *h : toml::table{}, "test.toml");
+}
+
+TEST(HttpConfigTest, Keys) {
+  auto c = parse("[http]\nlisten = \"127.0.0.1:8080\"\ntoken = \"x\"\nthreads = 4\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->token, "x");
+  EXPECT_EQ(c->threads, 4u);
+  EXPECT_EQ(c->cors_origin, "*");
+  auto off = parse("");
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(off->listen.empty());  // no listener
+  for (const char* bad : {"[http]\nlisten = \"localhost\"\n", "[http]\nlisten = 8080\n",
+                          "[http]\nthreads = 0\n", "[http]\nport = 1\n"}) {
+    auto r = parse(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_TRUE(absl::StrContains(r.status().message(), "http.")) << r.status();
+  }
+}
+
+}  // namespace
+}  // namespace tern

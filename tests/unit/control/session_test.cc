@@ -194,6 +194,16 @@ TEST_F(SessionTest, CloseAndFailureCleanEverything) {
   ASSERT_EQ(count_events("session"), 1u);
   EXPECT_EQ(events_.back().second["reason"], "dtls failed: fingerprint mismatch");
 
+  // transport.close on a session's transport ends the session too.
+  json sub3 = call("session.subscribe",
+                   {{"room", "live"}, {"offer", read_offer("chrome_whep_recvonly.sdp")}});
+  ASSERT_FALSE(is_error(sub3)) << sub3;
+  EXPECT_EQ(call("transport.close", {{"id", sub3["transport_id"]}})["closed"], true);
+  EXPECT_FALSE(sessions_->has(sub3["session_id"]));
+  EXPECT_EQ(events_.back().first, "session");
+  EXPECT_EQ(events_.back().second["reason"], "transport closed");
+  EXPECT_EQ(sfu_->num_consumers(), 2u);
+
   // The publisher leaves: its producers close, and sub2's consumers with them.
   EXPECT_EQ(call("session.close", {{"session_id", pub["session_id"]}})["closed"], true);
   EXPECT_EQ(sfu_->num_producers(), 0u);
