@@ -142,7 +142,9 @@ absl::Status HttpGateway::start() {
   svr_->set_read_timeout(5, 0);
   svr_->set_write_timeout(5, 0);
   svr_->set_keep_alive_max_count(16);
-  svr_->set_keep_alive_timeout(5);
+  // An idle keep-alive connection holds an HTTP thread, and stop() waits
+  // for it: keep both short.
+  svr_->set_keep_alive_timeout(2);
   svr_->set_default_headers({
       {"Access-Control-Allow-Origin", cfg_.cors_origin},
       {"Access-Control-Expose-Headers", "Location, ETag, Link, Accept-Patch"},
@@ -162,6 +164,10 @@ absl::Status HttpGateway::start() {
     pthread_setname_np(pthread_self(), "tern-http");
     svr_->listen_after_bind();
   });
+  // stop() before the loop runs would not stop it: wait (bounded) until it does.
+  for (int i = 0; i < 2000 && !svr_->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return absl::OkStatus();
 }
 

@@ -52,7 +52,7 @@ struct HttpConfig {
   std::string listen;             // "127.0.0.1:8080", "[::1]:8080"; port 0 = any
   std::string token;              // bearer token; "" = no authentication
   std::string cors_origin = "*";  // Access-Control-Allow-Origin
-  uint32_t threads = 2;           // HTTP worker threads
+  uint32_t threads = 4;           // HTTP threads (one per open connection)
   std::chrono::milliseconds call_timeout{10000};
 };
 absl::StatusOr<HttpConfig> parse_http_config(const toml::table& t, absl::string_view source);
