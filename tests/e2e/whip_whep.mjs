@@ -40,11 +40,11 @@ await t.run(async () => {
     const v = last.video[0];
     return v && v.framesDecoded >= 100;
   }, 45_000, 500);
-  const states = await subPage.evaluate(() => [window.sub.pc.connectionState, window.pub && null]);
+  const subState = await subPage.evaluate(() => window.sub.pc.connectionState);
   const pubStates = await pubPage.evaluate(() => window.pub.pc.connectionState);
-  t.log(`subscriber stats: ${JSON.stringify(last)}; subscriber ${states[0]}, publisher ${pubStates}`);
+  t.log(`subscriber stats: ${JSON.stringify(last)}; subscriber ${subState}, publisher ${pubStates}`);
   check(decoded, `subscriber decoded ${last.video[0] ? last.video[0].framesDecoded : 'no video stream'} frames, want >= 100 ` +
-                 `(subscriber ${states[0]}, publisher ${pubStates})`);
+                 `(subscriber ${subState}, publisher ${pubStates})`);
 
   // Audio: packetsReceived grows between two samples.
   const a1 = (await subPage.evaluate(() => tern.inboundStats(window.sub.pc))).audio[0];
