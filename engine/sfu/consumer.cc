@@ -40,6 +40,10 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::create(ConsumerParams params
                                                    " preferred_layer: ", params.preferred_layer,
                                                    " (producer has ", producer.layer_count(), ")"));
   }
+  if (params.ext.mid != 0 && (params.mid.empty() || params.mid.size() > 16)) {
+    return absl::InvalidArgumentError(absl::StrCat("consumer ", params.id, " mid: \"", params.mid,
+                                                   "\" (1..16 bytes with the mid extension)"));
+  }
   std::unique_ptr<Consumer> c(new Consumer(std::move(params), producer));
   ConsumerParams& p = c->p_;
   if (p.stats == nullptr) p.stats = std::make_shared<ConsumerStats>();

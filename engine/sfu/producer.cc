@@ -18,11 +18,16 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::create(ProducerParams params
   if (params.codecs.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("producer ", params.id, " codecs: empty"));
   }
-  if (params.layers.size() > 1) {
-    for (const ProducerLayer& l : params.layers) {
-      if (l.rid.empty() && l.ssrc == 0) {
+  for (size_t i = 0; i < params.layers.size(); ++i) {
+    const ProducerLayer& l = params.layers[i];
+    if (params.layers.size() > 1 && l.rid.empty() && l.ssrc == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("producer ", params.id, " layers[", i,
+                                                     "]: a simulcast layer without rid or ssrc"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (!l.rid.empty() && l.rid == params.layers[j].rid) {
         return absl::InvalidArgumentError(
-            absl::StrCat("producer ", params.id, " layers: a simulcast layer without rid or ssrc"));
+            absl::StrCat("producer ", params.id, " layers[", i, "].rid: \"", l.rid, "\" repeated"));
       }
     }
   }

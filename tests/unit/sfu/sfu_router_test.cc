@@ -583,7 +583,12 @@ TEST_F(RouterTest, RefusalsAndClosesEmitEvents) {
   ProducerParams bad = video_producer(11, 1);
   bad.layers.clear();
   EXPECT_FALSE(router->add_producer(std::move(bad), t0).ok());
-  EXPECT_EQ(router->stats().refused.get(), 3u);
+  ProducerParams dup_rid = video_producer(12, 1, 2);
+  dup_rid.layers[1].rid = "q";
+  EXPECT_FALSE(router->add_producer(std::move(dup_rid), t0).ok());
+  ev = events.last(TransportEventType::kProducerClosed);
+  EXPECT_NE(std::string(ev->reason).find("layers[1].rid"), std::string::npos) << ev->reason;
+  EXPECT_EQ(router->stats().refused.get(), 4u);
 
   ASSERT_TRUE(router->add_producer(video_producer(10, 1), t0).ok());
   ASSERT_TRUE(router->add_consumer(video_consumer(20, 2, 10, 0x2000), t0).ok());
