@@ -10,7 +10,9 @@
 # offer: 201 and a sendonly answer with a=ssrc. DELETE both: 200, then 404,
 # and nothing is left (room.list). Errors: bad token 401, bad SDP 400 (with
 # the parser's reason), wrong Content-Type 415, unknown room (WHEP) 404,
-# PATCH 405, OPTIONS 204 with CORS headers. ternd stops with exit code 0.
+# PATCH 405, OPTIONS 204 with CORS headers. A WHIP session that never
+# connects is closed by the ICE timeout (30 s) with its room. ternd stops
+# with exit code 0.
 # Exit 77 (meson: SKIP) when a tool is missing. Bounded waits throughout.
 set -u
 TERND=${1:?usage: whip_http.sh ternd ternctl offers_dir}
@@ -67,6 +69,13 @@ expect_line() {  # NAME LINE (a whole line of the body, CRLF stripped)
   tr -d '\r' < "$TMP/$1.b" | grep -qxF -- "$2" || fail "$1: no line '$2' in the answer"
 }
 
+# A publisher that never connects: ICE gives up after connect_timeout (30 s),
+# the session closes itself and its room goes (checked at the end).
+S=$(req abandoned POST /whip/abandoned -H "$AUTH" -H 'Content-Type: application/sdp' \
+  --data-binary @"$OFFERS/chrome_whip_simulcast.sdp")
+expect_status abandoned "$S" 201
+T0=$(date +%s)
+
 # --- WHIP publish ---
 S=$(req whip POST /whip/live -H "$AUTH" -H 'Content-Type: application/sdp' \
   --data-binary @"$OFFERS/chrome_whip_simulcast.sdp")
@@ -97,7 +106,8 @@ expect_status whep "$S" 201
 WHEP_LOC=$(header whep Location)
 [[ "$WHEP_LOC" =~ ^/whep/live/[0-9a-f]{24}$ ]] || fail "whep: Location '$WHEP_LOC'"
 expect_line whep "a=sendonly"
-expect_line whep "a=msid:${WHIP_LOC##*/} producer-2"
+VIDEO_PRODUCER=$(jfield '["producers"][1]["id"]' < "$TMP/room.json")
+expect_line whep "a=msid:${WHIP_LOC##*/} producer-$VIDEO_PRODUCER"
 tr -d '\r' < "$TMP/whep.b" | grep -qE '^a=ssrc-group:FID [0-9]+ [0-9]+$' || fail "whep: no FID group"
 ctl session.get session_id="${WHEP_LOC##*/}" > "$TMP/sess.json" || fail "session.get"
 [ "$(jfield '["consumers"].__len__()' < "$TMP/sess.json")" = 2 ] || fail "session.get: $(cat "$TMP/sess.json")"
@@ -137,8 +147,18 @@ expect_status delwhip "$S" 200
 S=$(req delwhip2 DELETE "$WHIP_LOC" -H "$AUTH")
 expect_status delwhip2 "$S" 404
 ctl room.list > "$TMP/rooms.json" || fail "room.list"
-[ "$(jfield '["rooms"].__len__()' < "$TMP/rooms.json")" = 0 ] || fail "rooms left: $(cat "$TMP/rooms.json")"
+[ "$(python3 -c 'import json,sys; print(" ".join(r["room"] for r in json.load(sys.stdin)["rooms"]))' \
+  < "$TMP/rooms.json")" = "abandoned" ] ||
+  fail "rooms left: $(cat "$TMP/rooms.json")"
 ctl server.info | grep -q '"whip"' || fail "server.info features lack whip"
 echo "OK nothing left after DELETE (room made by WHIP closed with its last session)"
+for _ in $(seq 60); do
+  ctl room.list > "$TMP/rooms.json" || fail "room.list"
+  [ "$(jfield '["rooms"].__len__()' < "$TMP/rooms.json")" = 0 ] && break
+  sleep 1
+done
+[ "$(jfield '["rooms"].__len__()' < "$TMP/rooms.json")" = 0 ] ||
+  fail "the never-connected session is still there after 60 s: $(cat "$TMP/rooms.json")"
+echo "OK the never-connected WHIP session closed itself after $(($(date +%s) - T0)) s (ICE timeout)"
 stop_ternd
 echo "PASS whip_http"
