@@ -381,12 +381,18 @@ absl::StatusOr<json> SessionManager::get(const std::string& id) const {
   const Session& s = it->second;
   json t = transports_.has(s.transport_id) ? *transports_.get(json{{"id", s.transport_id}})
                                            : json(nullptr);
+  // Only the live ones: the worker may have closed some (refused, producer gone).
+  json producers = json::array(), consumers = json::array();
+  for (uint64_t id : s.producers)
+    if (sfu_.producer(id)) producers.push_back(id);
+  for (uint64_t id : s.consumers)
+    if (sfu_.consumer(id)) consumers.push_back(id);
   return json{{"session_id", s.id},
               {"room", s.room},
               {"kind", s.publisher ? "publish" : "subscribe"},
               {"transport", std::move(t)},
-              {"producers", json(s.producers)},
-              {"consumers", json(s.consumers)}};
+              {"producers", std::move(producers)},
+              {"consumers", std::move(consumers)}};
 }
 
 absl::Status SessionManager::register_methods(jsonrpc::MethodRegistry& reg) {

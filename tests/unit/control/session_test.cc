@@ -204,9 +204,18 @@ TEST_F(SessionTest, CloseAndFailureCleanEverything) {
   EXPECT_EQ(events_.back().second["reason"], "transport closed");
   EXPECT_EQ(sfu_->num_consumers(), 2u);
 
+  // The worker closes one of sub2's consumers: session.get lists the rest.
+  sfu::TransportEvent cev;
+  cev.type = sfu::TransportEventType::kConsumerClosed;
+  cev.object_id = sub2["consumers"][0]["id"].get<uint64_t>();
+  sfu_->sfu_event(0, cev);
+  json g2 = call("session.get", {{"session_id", sub2["session_id"]}});
+  EXPECT_EQ(g2["consumers"], json::array({sub2["consumers"][1]["id"]}));
+
   // The publisher leaves: its producers close, and sub2's consumers with them.
   EXPECT_EQ(call("session.close", {{"session_id", pub["session_id"]}})["closed"], true);
   EXPECT_EQ(sfu_->num_producers(), 0u);
+  EXPECT_EQ(call("session.get", {{"session_id", sub2["session_id"]}})["consumers"].size(), 0u);
   EXPECT_EQ(sfu_->num_consumers(), 0u);
   EXPECT_EQ(sessions_->size(), 1u);
   ASSERT_NE(sfu_->room("live"), nullptr);  // sub2 still in it
