@@ -119,6 +119,12 @@ absl::StatusOr<SessionManager::Local> SessionManager::local_for(uint16_t worker)
   if (!ice.ok()) return ice.status();
   auto cands = transports_.candidates_for(worker);
   if (!cands.ok()) return cands.status();
+  if (cands->empty()) {  // an ICE-lite answer without candidates cannot connect
+    return absl::FailedPreconditionError(absl::StrCat(
+        "worker ", worker,
+        " has no concrete UDP address to offer as a host candidate (wildcard addresses are "
+        "skipped; set [socket] addresses)"));
+  }
   l.params.ice = *ice;
   l.params.candidates = *std::move(cands);
   l.params.fingerprint = transports_.dtls().certificate().fingerprint();
