@@ -149,6 +149,10 @@ absl::StatusOr<uint64_t> SessionManager::make_transport(const std::string& room,
 }
 
 absl::StatusOr<json> SessionManager::publish(const std::string& room, const std::string& offer) {
+  if (sessions_.size() >= max_sessions_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("ternd holds ", sessions_.size(), " sessions, the limit; close some"));
+  }
   if (auto s = check_room_name(room, "params.room"); !s.ok()) return s;
   auto parsed = sdp::parse_sdp(offer);
   if (!parsed.ok()) return offer_error(parsed.status());
@@ -222,6 +226,10 @@ absl::StatusOr<json> SessionManager::publish(const std::string& room, const std:
 
 absl::StatusOr<json> SessionManager::subscribe(const std::string& room, const std::string& offer,
                                                const std::string& exclude_session) {
+  if (sessions_.size() >= max_sessions_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("ternd holds ", sessions_.size(), " sessions, the limit; close some"));
+  }
   if (auto s = check_room_name(room, "params.room"); !s.ok()) return s;
   auto parsed = sdp::parse_sdp(offer);
   if (!parsed.ok()) return offer_error(parsed.status());

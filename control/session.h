@@ -39,8 +39,13 @@ class SessionManager {
  public:
   using Publish = TransportManager::Publish;
 
+  // At most this many sessions at once (each holds a transport with its
+  // DTLS state): publish/subscribe beyond it fail with ResourceExhausted.
+  static constexpr size_t kDefaultMaxSessions = 10000;
+
   SessionManager(TransportManager& transports, SfuManager& sfu,
                  sdp::Capabilities caps = sdp::Capabilities::defaults());
+  void set_max_sessions(size_t n) { max_sessions_ = n; }
   ~SessionManager();
 
   void set_publish(Publish p) { publish_ = std::move(p); }
@@ -50,7 +55,8 @@ class SessionManager {
   // params.offer / params.room (a bad SDP: the parser's or negotiator's
   // message), NotFound (subscribe: no room; close: no session),
   // FailedPrecondition (subscribe: nothing in the room the offer can
-  // receive), Unavailable (a worker's command ring is full).
+  // receive), Unavailable (a worker's command ring is full),
+  // ResourceExhausted (max sessions).
   absl::StatusOr<jsonrpc::json> publish(const std::string& room, const std::string& offer);
   absl::StatusOr<jsonrpc::json> subscribe(const std::string& room, const std::string& offer,
                                           const std::string& exclude_session);
@@ -85,6 +91,7 @@ class SessionManager {
   sdp::Capabilities caps_;
   Publish publish_;
   std::map<std::string, Session> sessions_;
+  size_t max_sessions_ = kDefaultMaxSessions;
   std::mt19937_64 rng_;
 };
 

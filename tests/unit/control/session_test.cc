@@ -226,6 +226,18 @@ TEST_F(SessionTest, CloseAndFailureCleanEverything) {
   EXPECT_EQ(transports_->size(), 0u);
 }
 
+TEST_F(SessionTest, SessionLimit) {
+  sessions_->set_max_sessions(1);
+  std::string offer = read_offer("chrome_whip_simulcast.sdp");
+  ASSERT_FALSE(is_error(call("session.publish", {{"room", "a"}, {"offer", offer}})));
+  EXPECT_EQ(call("session.publish", {{"room", "b"}, {"offer", offer}})["code"], -32004);
+  EXPECT_EQ(call("session.subscribe",
+                 {{"room", "a"}, {"offer", read_offer("chrome_whep_recvonly.sdp")}})["code"],
+            -32004);
+  EXPECT_EQ(sfu_->num_rooms(), 1u);
+  EXPECT_EQ(transports_->size(), 1u);
+}
+
 TEST_F(SessionTest, RoomCloseClosesSessions) {
   ASSERT_FALSE(is_error(call("room.create", {{"room", "r"}})));
   json pub =
