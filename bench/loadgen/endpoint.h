@@ -1,0 +1,128 @@
+// tern-loadgen: one emulated browser. A UDP socket connected to ternd's
+// host candidate, ICE controlling with USE-CANDIDATE (ternd is ICE-lite),
+// a DTLS client, SRTP both ways and RTCP: a publisher sends its synthetic
+// streams, answers PLI/FIR with a keyframe and NACK with plain
+// retransmissions; a subscriber checks every packet (checker.h), sends
+// receiver reports every second, NACKs gaps and sends PLI while a video
+// stream has not started.
+//
+// Single-threaded and driven by the caller's loop: on_readable() when the
+// socket is readable, tick() at least every millisecond or so. Every state
+// has a deadline, so a peer that never connects ends up failed().
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bench/loadgen/checker.h"
+#include "bench/loadgen/offer.h"
+#include "bench/loadgen/stream.h"
+#include "engine/dtls/dtls_endpoint.h"
+#include "engine/srtp/srtp_session.h"
+#include "engine/stun/message_integrity.h"
+
+namespace tern::loadgen {
+
+Nanos mono_now();  // CLOCK_MONOTONIC (the probe clock)
+
+struct PeerConfig {
+  std::string name;
+  bool publisher = false;
+  std::vector<StreamConfig> streams;  // publisher: what it sends
+  uint32_t decrypt_every = 1;         // subscriber: unprotect 1 packet in N
+  bool corrupt_key = false;           // subscriber: flip a bit of the inbound SRTP key
+  Nanos connect_timeout = 10 * kSecond;
+};
+
+struct PeerCounters {
+  uint64_t rtp_in = 0;          // RTP datagrams received (before SRTP)
+  uint64_t auth_fail = 0;       // SRTP/SRTCP unprotect failed
+  uint64_t undecrypted = 0;     // not sampled for decryption (counted on the header)
+  uint64_t payload_errors = 0;  // decrypted, but no valid probe in the payload
+  uint64_t rtcp_in = 0, pli_in = 0, fir_in = 0, nack_in = 0, retransmits = 0;
+  uint64_t rr_out = 0, nack_out = 0, pli_out = 0;
+  uint64_t send_errors = 0;
+};
+
+class Peer {
+ public:
+  enum class State { kNew, kIce, kDtls, kConnected, kFailed };
+  static absl::StatusOr<std::unique_ptr<Peer>> create(PeerConfig cfg,
+                                                      std::shared_ptr<const DtlsContext> ctx);
+  ~Peer();
+
+  OfferParams offer_params() const;  // ufrag/pwd/fingerprint/ssrcs for build_offer
+  // Subscriber: the SSRCs ternd said it will send (consumers of session.subscribe).
+  void expect_ssrc(uint32_t ssrc, bool video);
+  // Opens the socket towards the answer's candidate and starts ICE.
+  absl::Status start(const AnswerInfo& answer, Nanos now);
+
+  int fd() const { return fd_; }
+  State state() const { return state_; }
+  bool connected() const { return state_ == State::kConnected; }
+  bool failed() const { return state_ == State::kFailed; }
+  const std::string& failure() const { return failure_; }
+  const std::string& name() const { return cfg_.name; }
+
+  void on_readable(Nanos now);
+  void tick(Nanos now);
+  void close_dtls(Nanos now);
+
+  // Measurement window (subscriber).
+  void reset_window();
+  WindowCounts window() const;
+  const LatencyHistogram& latency() const { return hist_; }
+  // True when every expected SSRC has delivered a packet.
+  bool all_streams_flowing() const;
+  const PeerCounters& counters() const { return c_; }
+  const std::vector<StreamGen>& streams() const { return gens_; }
+
+ private:
+  struct Track {
+    uint32_t ssrc = 0;
+    bool video = false;
+    SeqTracker seq;
+  };
+  struct HistorySlot {
+    uint16_t seq = 0;
+    uint16_t len = 0;
+    uint8_t data[1500];
+  };
+  Peer(PeerConfig cfg, std::shared_ptr<const DtlsContext> ctx);
+  void fail(std::string why);
+  void send(const uint8_t* d, size_t n);
+  void send_check(Nanos now);
+  void on_stun(const uint8_t* d, size_t n, Nanos now);
+  void on_connected(Nanos now);
+  void on_rtp(uint8_t* d, size_t n, Nanos now);
+  void on_rtcp(uint8_t* d, size_t n);
+  void send_rtcp(uint8_t* d, size_t n);
+  void send_media(Nanos now);
+  void send_reports(Nanos now);
+  Track* track(uint32_t ssrc);
+
+  PeerConfig cfg_;
+  std::shared_ptr<const DtlsContext> ctx_;
+  int fd_ = -1;
+  State state_ = State::kNew;
+  std::string failure_;
+  std::string local_ufrag_, local_pwd_;
+  std::string remote_ufrag_;
+  std::optional<MessageIntegrity> integrity_;
+  std::unique_ptr<DtlsEndpoint> dtls_;
+  std::optional<SrtpSession> out_, in_;
+  Nanos started_ = 0, next_check_ = 0, connected_at_ = 0, next_report_ = 0;
+  uint32_t check_serial_ = 0;
+  uint32_t rtcp_ssrc_;
+  std::vector<StreamGen> gens_;
+  std::vector<std::unique_ptr<HistorySlot[]>> history_;  // per video stream, 512 slots
+  std::vector<Track> tracks_;
+  LatencyHistogram hist_;
+  uint64_t rx_count_ = 0;
+  PeerCounters c_;
+};
+
+}  // namespace tern::loadgen

@@ -1,0 +1,130 @@
+// tern-loadgen: emulates WebRTC endpoints against ternd (docs/loadgen.md).
+//
+//   tern-loadgen --control-socket PATH --scenario fanout --subscribers 1,2,4,8
+//                --video-kbps 1000 [--audio] --step-seconds 5 --max-loss 1
+//                [--json out.json] [--markdown out.md]
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "bench/loadgen/scenario.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: tern-loadgen --control-socket PATH [options]\n"
+    "  --scenario fanout          one publisher, subscribers added per step (only scenario yet)\n"
+    "  --subscribers 1,2,4,8      subscriber count of each step\n"
+    "  --video-kbps N             publisher video bitrate (VP8-like, 0 = no video; 1000)\n"
+    "  --audio                    also publish Opus-like audio (--audio-kbps N, 32)\n"
+    "  --fps N --keyframe-interval N   video frame rate (30) and frames per keyframe (60)\n"
+    "  --step-seconds S           measurement window per step (5)\n"
+    "  --warmup-seconds S         after every subscriber receives, before measuring (1)\n"
+    "  --max-loss PCT             stop after the first step with more loss (1)\n"
+    "  --max-duration S           bound on the whole run (600)\n"
+    "  --decrypt-every N          subscribers unprotect 1 packet in N (1 = all)\n"
+    "  --corrupt-subscriber-key N the first N subscribers use a wrong SRTP key (a check)\n"
+    "  --room NAME                room to publish into (loadgen)\n"
+    "  --ternd-pid PID            for CPU %% (default: server.info's pid)\n"
+    "  --json FILE --markdown FILE   results\n"
+    "  --quiet                    no progress lines\n";
+
+int usage(const std::string& why) {
+  std::fprintf(stderr, "tern-loadgen: %s\n%s", why.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tern::loadgen::Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    if (k == "--help" || k == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
+    if (k == "--audio") {
+      o.audio = true;
+      continue;
+    }
+    if (k == "--quiet") {
+      o.quiet = true;
+      continue;
+    }
+    if (i + 1 >= argc) return usage(k + ": missing value");
+    const std::string v = argv[++i];
+    auto num = [&](auto* out) {
+      if (!absl::SimpleAtoi(v, out)) std::exit(usage(k + ": not a number: " + v));
+    };
+    auto real = [&](double* out) {
+      if (!absl::SimpleAtod(v, out) || *out < 0) std::exit(usage(k + ": not a number: " + v));
+    };
+    if (k == "--control-socket") {
+      o.control_socket = v;
+    } else if (k == "--scenario") {
+      o.scenario = v;
+    } else if (k == "--room") {
+      o.room = v;
+    } else if (k == "--subscribers") {
+      o.subscribers.clear();
+      for (absl::string_view s : absl::StrSplit(v, ',')) {
+        uint32_t n;
+        if (!absl::SimpleAtoi(s, &n) || n == 0 || n > 4096)
+          return usage("--subscribers: want counts 1..4096 separated by commas, got " + v);
+        o.subscribers.push_back(n);
+      }
+    } else if (k == "--video-kbps") {
+      num(&o.video_kbps);
+    } else if (k == "--audio-kbps") {
+      num(&o.audio_kbps);
+    } else if (k == "--fps") {
+      num(&o.fps);
+    } else if (k == "--keyframe-interval") {
+      num(&o.keyframe_interval);
+    } else if (k == "--step-seconds") {
+      real(&o.step_seconds);
+    } else if (k == "--warmup-seconds") {
+      real(&o.warmup_seconds);
+    } else if (k == "--max-loss") {
+      real(&o.max_loss_pct);
+    } else if (k == "--max-duration") {
+      real(&o.max_duration_s);
+    } else if (k == "--decrypt-every") {
+      num(&o.decrypt_every);
+    } else if (k == "--corrupt-subscriber-key") {
+      num(&o.corrupt_subscribers);
+    } else if (k == "--ternd-pid") {
+      num(&o.ternd_pid);
+    } else if (k == "--json") {
+      o.json_out = v;
+    } else if (k == "--markdown") {
+      o.markdown_out = v;
+    } else {
+      return usage("unknown option " + k);
+    }
+  }
+  if (o.control_socket.empty()) return usage("--control-socket is required");
+  if (o.scenario != "fanout")
+    return usage("--scenario: only \"fanout\" exists yet, got " + o.scenario);
+  if (o.video_kbps == 0 && !o.audio)
+    return usage("nothing to send: --video-kbps 0 without --audio");
+  if (o.fps == 0 || o.fps > 120) return usage("--fps: want 1..120");
+  if (o.step_seconds <= 0) return usage("--step-seconds: want > 0");
+
+  auto r = tern::loadgen::run_fanout(o);
+  if (!r.ok()) {
+    std::fprintf(stderr, "tern-loadgen: %s\n", std::string(r.status().message()).c_str());
+    return 1;
+  }
+  const std::string md = tern::loadgen::to_markdown(*r);
+  std::printf("%s", md.c_str());
+  if (!o.json_out.empty()) std::ofstream(o.json_out) << tern::loadgen::to_json(*r).dump(2) << "\n";
+  if (!o.markdown_out.empty()) std::ofstream(o.markdown_out) << md;
+  // Exit 0 when the run went through its steps (stopping on loss is a result);
+  // 1 when setup failed before any step was measured.
+  return r->steps.empty() ? 1 : 0;
+}

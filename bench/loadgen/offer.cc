@@ -1,0 +1,102 @@
+#include "bench/loadgen/offer.h"
+
+#include "absl/strings/str_cat.h"
+#include "control/sdp/sdp_model.h"
+#include "control/sdp/sdp_parser.h"
+#include "control/sdp/sdp_writer.h"
+
+namespace tern::loadgen {
+
+namespace {
+
+sdp::MediaSection section(const OfferParams& p, bool video, const std::string& mid,
+                          const sdp::SdpFingerprint& fp) {
+  sdp::MediaSection m;
+  m.kind = video ? sdp::MediaKind::kVideo : sdp::MediaKind::kAudio;
+  m.media = video ? "video" : "audio";
+  m.port = 9;
+  m.proto = "UDP/TLS/RTP/SAVPF";
+  m.connection = "IN IP4 0.0.0.0";
+  m.mid = mid;
+  m.has_direction = true;
+  m.direction = p.publish ? sdp::Direction::kSendOnly : sdp::Direction::kRecvOnly;
+  m.transport.ice_ufrag = p.ice_ufrag;
+  m.transport.ice_pwd = p.ice_pwd;
+  m.transport.fingerprints.push_back(fp);
+  m.transport.setup = sdp::Setup::kActPass;
+  m.rtcp_mux = true;
+  m.rtcp_rsize = true;
+  sdp::Codec c;
+  c.has_rtpmap = true;
+  if (video) {
+    c.pt = kVp8Pt, c.name = "VP8", c.clock_rate = 90000;
+    c.rtcp_fb = {"nack", "nack pli", "ccm fir"};
+  } else {
+    c.pt = kOpusPt, c.name = "opus", c.clock_rate = 48000, c.channels = 2;
+    c.fmtp = "minptime=10;useinbandfec=1";
+  }
+  m.formats.push_back(std::to_string(c.pt));
+  m.codecs.push_back(c);
+  sdp::Extmap e;
+  e.id = kMidExtId;
+  e.uri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+  m.extmaps.push_back(e);
+  if (p.publish) {
+    const uint32_t ssrc = video ? p.video_ssrc : p.audio_ssrc;
+    m.ssrcs.push_back({ssrc, "cname", p.cname});
+    m.msids.push_back({"loadgen-" + p.cname, std::string(video ? "video" : "audio")});
+  }
+  return m;
+}
+
+}  // namespace
+
+std::string build_offer(const OfferParams& p) {
+  sdp::SessionDescription sd;
+  sd.origin.session_id = "4611731400430051336";
+  sd.origin.session_version = "2";
+  sdp::SdpFingerprint fp;
+  fp.fp = *parse_fingerprint(p.fingerprint);
+  sdp::Group bundle{"BUNDLE", {}};
+  if (p.audio) {
+    sd.media.push_back(section(p, false, "0", fp));
+    bundle.mids.push_back("0");
+  }
+  if (p.video) {
+    sd.media.push_back(section(p, true, "1", fp));
+    bundle.mids.push_back("1");
+  }
+  sd.groups.push_back(bundle);
+  return sdp::write_sdp(sd);
+}
+
+absl::StatusOr<AnswerInfo> read_answer(const std::string& text) {
+  auto sd = sdp::parse_sdp(text);
+  if (!sd.ok()) return absl::InvalidArgumentError(absl::StrCat("answer: ", sd.status().message()));
+  AnswerInfo a;
+  for (const sdp::MediaSection& m : sd->media) {
+    if (m.port == 0) continue;
+    const sdp::TransportAttrs& t = !m.transport.ice_ufrag.empty() ? m.transport : sd->transport;
+    if (a.ice_ufrag.empty()) {
+      a.ice_ufrag = t.ice_ufrag;
+      a.ice_pwd = t.ice_pwd;
+    }
+    if (a.fingerprint.len == 0) {
+      const auto& fps =
+          !m.transport.fingerprints.empty() ? m.transport.fingerprints : sd->transport.fingerprints;
+      if (!fps.empty()) a.fingerprint = fps[0].fp;
+    }
+    for (const sdp::Candidate& c : m.candidates) {
+      if (a.server.port != 0 || (c.transport != "udp" && c.transport != "UDP")) continue;
+      auto ep = Endpoint::parse(absl::StrCat(c.address, ":", c.port));
+      if (ep.ok() && ep->is_v4()) a.server = *ep;
+    }
+  }
+  if (a.ice_ufrag.empty() || a.ice_pwd.empty())
+    return absl::InvalidArgumentError("answer: no a=ice-ufrag/a=ice-pwd");
+  if (a.fingerprint.len == 0) return absl::InvalidArgumentError("answer: no a=fingerprint");
+  if (a.server.port == 0) return absl::InvalidArgumentError("answer: no IPv4 UDP host candidate");
+  return a;
+}
+
+}  // namespace tern::loadgen

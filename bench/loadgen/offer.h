@@ -1,0 +1,41 @@
+// tern-loadgen: SDP offers as a browser would send them (built on the
+// control/sdp model and writer), and what the loadgen needs from answers.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/dtls/certificate.h"
+#include "engine/net/endpoint.h"
+
+namespace tern::loadgen {
+
+inline constexpr uint8_t kOpusPt = 111;
+inline constexpr uint8_t kVp8Pt = 96;
+inline constexpr uint8_t kMidExtId = 1;
+
+struct OfferParams {
+  bool publish = true;  // sendonly audio+video with a=ssrc; false: recvonly
+  bool audio = true;
+  bool video = true;
+  uint32_t audio_ssrc = 0;  // publisher only
+  uint32_t video_ssrc = 0;
+  std::string ice_ufrag, ice_pwd;
+  std::string fingerprint;  // "sha-256 AB:CD:..."
+  std::string cname;
+};
+
+// BUNDLE, rtcp-mux, a=setup:actpass, mid extension, opus/48000/2 and
+// VP8/90000 with nack, nack pli, ccm fir (no RTX: retransmissions are plain).
+std::string build_offer(const OfferParams& p);
+
+// From ternd's answer: the ICE credentials, DTLS fingerprint and the first
+// UDP IPv4 host candidate of the BUNDLE transport.
+struct AnswerInfo {
+  std::string ice_ufrag, ice_pwd;
+  Fingerprint fingerprint;
+  Endpoint server;
+};
+absl::StatusOr<AnswerInfo> read_answer(const std::string& sdp);
+
+}  // namespace tern::loadgen

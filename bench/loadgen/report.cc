@@ -1,0 +1,91 @@
+// tern-loadgen: results as JSON and as a markdown table.
+#include "absl/strings/str_format.h"
+#include "bench/loadgen/scenario.h"
+
+namespace tern::loadgen {
+
+using nlohmann::json;
+
+json to_json(const RunResult& r) {
+  const Options& o = r.options;
+  json j;
+  j["tool"] = "tern-loadgen";
+  j["config"] = {{"scenario", o.scenario},
+                 {"room", o.room},
+                 {"subscribers", o.subscribers},
+                 {"video_kbps", o.video_kbps},
+                 {"audio", o.audio},
+                 {"audio_kbps", o.audio_kbps},
+                 {"fps", o.fps},
+                 {"keyframe_interval", o.keyframe_interval},
+                 {"step_seconds", o.step_seconds},
+                 {"warmup_seconds", o.warmup_seconds},
+                 {"max_loss_pct", o.max_loss_pct},
+                 {"decrypt_every", o.decrypt_every},
+                 {"corrupt_subscribers", o.corrupt_subscribers}};
+  j["ternd_pid"] = r.ternd_pid;
+  j["stop_reason"] = r.stop_reason;
+  j["errors"] = r.errors;
+  json steps = json::array();
+  for (const StepResult& s : r.steps) {
+    json subs = json::array();
+    for (size_t i = 0; i < s.received_per_subscriber.size(); ++i)
+      subs.push_back({{"index", i},
+                      {"received", s.received_per_subscriber[i]},
+                      {"corrupt_key", i < o.corrupt_subscribers}});
+    steps.push_back({{"subscribers", s.subscribers},
+                     {"seconds", s.seconds},
+                     {"sent_packets", s.sent_packets},
+                     {"sent_bytes", s.sent_bytes},
+                     {"received_packets", s.received},
+                     {"expected_packets", s.expected},
+                     {"received_bytes", s.bytes},
+                     {"forwarded_pps", s.pps},
+                     {"forwarded_mbps", s.mbps},
+                     {"loss_pct", s.loss_pct},
+                     {"duplicates", s.duplicates},
+                     {"reordered", s.reordered},
+                     {"auth_failures", s.auth_fail},
+                     {"payload_errors", s.payload_errors},
+                     {"subscribers_without_packets", s.subscribers_without_packets},
+                     {"nack_sent", s.nack_out},
+                     {"publisher_retransmits", s.retransmits},
+                     {"publisher_pli_in", s.pli_in},
+                     {"latency_us",
+                      {{"samples", s.latency_samples},
+                       {"p50", s.p50_us},
+                       {"p99", s.p99_us},
+                       {"p999", s.p999_us},
+                       {"max", s.max_us}}},
+                     {"ternd_cpu_pct", s.ternd_cpu_pct},
+                     {"loadgen_cpu_pct", s.loadgen_cpu_pct},
+                     {"per_subscriber", subs},
+                     {"stopped", s.stopped},
+                     {"stop_reason", s.stop_reason}});
+  }
+  j["steps"] = steps;
+  return j;
+}
+
+std::string to_markdown(const RunResult& r) {
+  std::string md = absl::StrFormat(
+      "tern-loadgen %s: video %u kbps%s, %.1f s per step, stop at loss > %.2f%%\n\n",
+      r.options.scenario, r.options.video_kbps,
+      r.options.audio ? absl::StrFormat(" + audio %u kbps", r.options.audio_kbps) : "",
+      r.options.step_seconds, r.options.max_loss_pct);
+  md +=
+      "| subs | sent pkts | recv pkts | fwd pps | fwd Mbps | loss % | reord | dup | "
+      "p50 us | p99 us | p999 us | ternd CPU % | loadgen CPU % |\n"
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const StepResult& s : r.steps)
+    md += absl::StrFormat(
+        "| %u | %llu | %llu | %.0f | %.2f | %.3f | %llu | %llu | %.0f | %.0f | %.0f | %.1f | "
+        "%.1f |\n",
+        s.subscribers, (unsigned long long)s.sent_packets, (unsigned long long)s.received, s.pps,
+        s.mbps, s.loss_pct, (unsigned long long)s.reordered, (unsigned long long)s.duplicates,
+        s.p50_us, s.p99_us, s.p999_us, s.ternd_cpu_pct, s.loadgen_cpu_pct);
+  md += "\nStopped: " + r.stop_reason + "\n";
+  return md;
+}
+
+}  // namespace tern::loadgen

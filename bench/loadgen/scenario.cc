@@ -1,0 +1,309 @@
+#include "bench/loadgen/scenario.h"
+
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bench/loadgen/control_client.h"
+#include "bench/loadgen/endpoint.h"
+#include "engine/srtp/srtp_session.h"
+
+namespace tern::loadgen {
+
+namespace {
+
+using nlohmann::json;
+
+// ternd's CPU time (utime + stime) in seconds from /proc/<pid>/stat; -1 if unreadable.
+double proc_cpu_seconds(int pid) {
+  if (pid <= 0) return -1;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const size_t rp = s.rfind(')');
+  if (rp == std::string::npos) return -1;
+  std::istringstream in(s.substr(rp + 2));
+  std::string field;
+  unsigned long long ut = 0, st = 0;
+  for (int i = 0; i < 13 && in >> field; ++i) {  // field 3 (state) is i = 0
+    if (i == 11) ut = std::stoull(field);
+    if (i == 12) st = std::stoull(field);
+  }
+  return double(ut + st) / double(sysconf(_SC_CLK_TCK));
+}
+
+double self_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// The single-threaded loop: epoll over every peer's socket, a tick per peer
+// every turn (pacing, retransmission timers, reports). Bounded by deadline.
+class Loop {
+ public:
+  Loop() : ep_(epoll_create1(EPOLL_CLOEXEC)) {}
+  ~Loop() { close(ep_); }
+  void add(Peer* p) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = p;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, p->fd(), &ev);
+    peers_.push_back(p);
+  }
+  // Runs until done() or the deadline; returns done().
+  bool run(Nanos deadline, const std::function<bool()>& done) {
+    epoll_event evs[64];
+    for (;;) {
+      const int n = epoll_wait(ep_, evs, 64, 1);
+      const Nanos now = mono_now();
+      for (int i = 0; i < n; ++i) static_cast<Peer*>(evs[i].data.ptr)->on_readable(now);
+      for (Peer* p : peers_) p->tick(now);
+      if (done && done()) return true;
+      if (now >= deadline) return done ? done() : true;
+    }
+  }
+
+ private:
+  int ep_;
+  std::vector<Peer*> peers_;
+};
+
+struct Session {
+  std::string id;
+  std::unique_ptr<Peer> peer;
+  bool corrupt = false;
+};
+
+class Fanout {
+ public:
+  explicit Fanout(const Options& o) : o_(o) {}
+  absl::StatusOr<RunResult> run();
+
+ private:
+  void progress(const std::string& s) {
+    if (!o_.quiet) std::fprintf(stderr, "tern-loadgen: %s\n", s.c_str());
+  }
+  absl::StatusOr<Session> open(bool publisher, const std::string& name, bool corrupt);
+  StepResult measure(uint32_t n);
+  void teardown();
+
+  Options o_;
+  ControlClient ctl_;
+  std::shared_ptr<const DtlsContext> dtls_;
+  Loop loop_;
+  Session pub_;
+  std::vector<Session> subs_;
+  RunResult r_;
+  Nanos end_ = 0;
+};
+
+absl::StatusOr<Session> Fanout::open(bool publisher, const std::string& name, bool corrupt) {
+  PeerConfig pc;
+  pc.name = name;
+  pc.publisher = publisher;
+  pc.decrypt_every = std::max<uint32_t>(1, o_.decrypt_every);
+  pc.corrupt_key = corrupt;
+  static std::mt19937 rng{std::random_device{}()};
+  if (publisher) {
+    if (o_.audio)
+      pc.streams.push_back({.video = false,
+                            .stream_id = 0,
+                            .ssrc = uint32_t(rng()) | 1,
+                            .pt = kOpusPt,
+                            .mid = "0",
+                            .kbps = o_.audio_kbps});
+    if (o_.video_kbps > 0)
+      pc.streams.push_back({.video = true,
+                            .stream_id = 1,
+                            .ssrc = uint32_t(rng()) | 1,
+                            .pt = kVp8Pt,
+                            .mid = "1",
+                            .kbps = o_.video_kbps,
+                            .fps = o_.fps,
+                            .keyframe_interval = o_.keyframe_interval});
+  }
+  auto peer = Peer::create(pc, dtls_);
+  if (!peer.ok()) return peer.status();
+  Session s;
+  s.peer = std::move(*peer);
+  s.corrupt = corrupt;
+  OfferParams op = s.peer->offer_params();
+  if (!publisher) op.audio = o_.audio, op.video = o_.video_kbps > 0;
+  json params = {{"room", o_.room}, {"offer", build_offer(op)}};
+  auto res = ctl_.call(publisher ? "session.publish" : "session.subscribe", params);
+  if (!res.ok()) return res.status();
+  s.id = (*res).value("session_id", "");
+  if (!publisher) {
+    for (const json& c : (*res)["consumers"])
+      s.peer->expect_ssrc(c.value("ssrc", 0u), c.value("kind", "") == "video");
+  }
+  auto ans = read_answer((*res).value("answer", ""));
+  if (!ans.ok()) return ans.status();
+  if (auto st = s.peer->start(*ans, mono_now()); !st.ok()) return st;
+  loop_.add(s.peer.get());
+  return s;
+}
+
+StepResult Fanout::measure(uint32_t n) {
+  StepResult st;
+  st.subscribers = n;
+  std::vector<PeerCounters> before;
+  for (Session& s : subs_) {
+    s.peer->reset_window();
+    before.push_back(s.peer->counters());
+  }
+  uint64_t sent0 = 0, bytes0 = 0;
+  for (const StreamGen& g : pub_.peer->streams()) sent0 += g.packets(), bytes0 += g.bytes();
+  const PeerCounters pub0 = pub_.peer->counters();
+  const double cpu0 = proc_cpu_seconds(r_.ternd_pid), self0 = self_cpu_seconds();
+  const Nanos t0 = mono_now();
+  loop_.run(std::min(end_, t0 + Nanos(o_.step_seconds * 1e9)), nullptr);
+  const Nanos t1 = mono_now();
+  st.seconds = double(t1 - t0) / 1e9;
+  const double cpu1 = proc_cpu_seconds(r_.ternd_pid);
+  if (cpu0 >= 0 && cpu1 >= 0) st.ternd_cpu_pct = (cpu1 - cpu0) / st.seconds * 100;
+  st.loadgen_cpu_pct = (self_cpu_seconds() - self0) / st.seconds * 100;
+  uint64_t sent = 0, bytes = 0;
+  for (const StreamGen& g : pub_.peer->streams()) sent += g.packets(), bytes += g.bytes();
+  st.sent_packets = sent - sent0;
+  st.sent_bytes = bytes - bytes0;
+  st.pli_in = pub_.peer->counters().pli_in - pub0.pli_in;
+  st.retransmits = pub_.peer->counters().retransmits - pub0.retransmits;
+  LatencyHistogram h;
+  for (size_t i = 0; i < subs_.size(); ++i) {
+    const Peer& p = *subs_[i].peer;
+    const WindowCounts w = p.window();
+    st.auth_fail += p.counters().auth_fail - before[i].auth_fail;
+    st.received_per_subscriber.push_back(w.received);
+    if (subs_[i].corrupt) continue;  // expected to receive nothing
+    st.payload_errors += p.counters().payload_errors - before[i].payload_errors;
+    st.nack_out += p.counters().nack_out - before[i].nack_out;
+    st.received += w.received;
+    st.bytes += w.bytes;
+    st.duplicates += w.duplicates;
+    st.reordered += w.reordered;
+    // A subscriber that got nothing lost everything the publisher sent.
+    st.expected += w.received == 0 ? st.sent_packets : w.expected;
+    if (w.received == 0) ++st.subscribers_without_packets;
+    h.merge(p.latency());
+  }
+  st.pps = double(st.received) / st.seconds;
+  st.mbps = double(st.bytes) * 8 / st.seconds / 1e6;
+  st.loss_pct = st.expected == 0
+                    ? 100
+                    : std::max(0.0, 100.0 * double(int64_t(st.expected) - int64_t(st.received)) /
+                                        double(st.expected));
+  st.latency_samples = h.count();
+  st.p50_us = double(h.quantile(0.5)) / 1e3;
+  st.p99_us = double(h.quantile(0.99)) / 1e3;
+  st.p999_us = double(h.quantile(0.999)) / 1e3;
+  st.max_us = double(h.max()) / 1e3;
+  return st;
+}
+
+void Fanout::teardown() {
+  std::vector<Session*> all;
+  for (Session& s : subs_) all.push_back(&s);
+  all.push_back(&pub_);
+  for (Session* s : all) {
+    if (s->id.empty()) continue;
+    auto res = ctl_.call("session.close", {{"session_id", s->id}});
+    if (!res.ok()) r_.errors.push_back(std::string(res.status().message()));
+  }
+}
+
+absl::StatusOr<RunResult> Fanout::run() {
+  r_.options = o_;
+  if (auto st = srtp_library_init(); !st.ok()) return st;
+  if (auto st = ctl_.connect(o_.control_socket); !st.ok()) return st;
+  auto info = ctl_.call("server.info", json::object());
+  if (!info.ok()) return info.status();
+  r_.ternd_pid = o_.ternd_pid > 0 ? o_.ternd_pid : (*info).value("pid", 0);
+  auto cert = DtlsCertificate::generate();
+  if (!cert.ok()) return cert.status();
+  auto ctx = DtlsContext::create(*cert);
+  if (!ctx.ok()) return ctx.status();
+  dtls_ = *ctx;
+  end_ = mono_now() + Nanos(o_.max_duration_s * 1e9);
+
+  auto pub = open(true, "pub0", false);
+  if (!pub.ok()) return pub.status();
+  pub_ = std::move(*pub);
+  progress(absl::StrCat("publisher session ", pub_.id, " (room ", o_.room, ")"));
+  for (uint32_t n : o_.subscribers) {
+    while (subs_.size() < n) {
+      const bool corrupt = subs_.size() < o_.corrupt_subscribers;
+      auto s = open(false, absl::StrCat("sub", subs_.size()), corrupt);
+      if (!s.ok()) {
+        r_.stop_reason = absl::StrCat("subscriber ", subs_.size(), ": ", s.status().message());
+        break;
+      }
+      subs_.push_back(std::move(*s));
+    }
+    if (!r_.stop_reason.empty()) break;
+    // Connect everyone, then wait until every (correctly keyed) subscriber
+    // receives every stream: video consumers start at a keyframe.
+    auto all_connected = [&] {
+      if (!pub_.peer->connected() && !pub_.peer->failed()) return false;
+      for (Session& s : subs_)
+        if (!s.peer->connected() && !s.peer->failed()) return false;
+      return true;
+    };
+    loop_.run(std::min(end_, mono_now() + 15 * kSecond), all_connected);
+    std::string failed;
+    if (pub_.peer->failed()) failed = "publisher: " + pub_.peer->failure();
+    for (Session& s : subs_)
+      if (s.peer->failed() && failed.empty()) failed = s.peer->name() + ": " + s.peer->failure();
+    if (!failed.empty() || !all_connected()) {
+      r_.stop_reason = failed.empty() ? "peers did not connect within 15 s" : failed;
+      break;
+    }
+    loop_.run(std::min(end_, mono_now() + 5 * kSecond), [&] {
+      for (Session& s : subs_)
+        if (!s.corrupt && !s.peer->all_streams_flowing()) return false;
+      return true;
+    });
+    loop_.run(std::min(end_, mono_now() + Nanos(o_.warmup_seconds * 1e9)), nullptr);
+    if (mono_now() >= end_) {
+      r_.stop_reason = "--max-duration reached";
+      break;
+    }
+    progress(absl::StrCat("step: ", n, " subscriber(s), measuring ", o_.step_seconds, " s"));
+    StepResult st = measure(n);
+    progress(absl::StrFormat(
+        "  %u subs: sent %llu pkts, received %llu/%llu (loss %.3f%%), %.0f pps, %.2f Mbps, "
+        "p50/p99/p999 %.0f/%.0f/%.0f us, ternd cpu %.1f%%, auth_fail %llu",
+        n, (unsigned long long)st.sent_packets, (unsigned long long)st.received,
+        (unsigned long long)st.expected, st.loss_pct, st.pps, st.mbps, st.p50_us, st.p99_us,
+        st.p999_us, st.ternd_cpu_pct, (unsigned long long)st.auth_fail));
+    const bool over = st.loss_pct > o_.max_loss_pct;
+    if (over) {
+      st.stopped = true;
+      st.stop_reason =
+          absl::StrFormat("loss %.3f%% > --max-loss %.3f%%", st.loss_pct, o_.max_loss_pct);
+      r_.stop_reason = st.stop_reason;
+    }
+    r_.steps.push_back(std::move(st));
+    if (over) break;
+  }
+  if (r_.stop_reason.empty()) r_.stop_reason = "all steps done";
+  progress("stop: " + r_.stop_reason);
+  teardown();
+  return r_;
+}
+
+}  // namespace
+
+absl::StatusOr<RunResult> run_fanout(const Options& o) { return Fanout(o).run(); }
+
+}  // namespace tern::loadgen

@@ -1,0 +1,67 @@
+// tern-loadgen: scenarios and their steps. fanout: one publisher (video,
+// optionally audio), subscribers added step by step (1 -> N); each step
+// measures for step_seconds what every subscriber received, the forwarded
+// rate, loss, reordering, duplicates, latency and ternd's CPU, and the run
+// stops at the first step whose loss exceeds max_loss_pct.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace tern::loadgen {
+
+struct Options {
+  std::string control_socket;
+  std::string scenario = "fanout";
+  std::string room = "loadgen";
+  std::vector<uint32_t> subscribers = {1, 2, 4, 8};
+  uint32_t video_kbps = 1000;
+  bool audio = false;
+  uint32_t audio_kbps = 32;
+  uint32_t fps = 30;
+  uint32_t keyframe_interval = 60;
+  double step_seconds = 5;
+  double warmup_seconds = 1;  // after every subscriber flows, before measuring
+  double max_loss_pct = 1;
+  double max_duration_s = 600;  // whole run, including setup
+  uint32_t decrypt_every = 1;
+  uint32_t corrupt_subscribers = 0;  // the first N subscribers get a wrong SRTP key
+  int ternd_pid = 0;                 // 0: from server.info
+  std::string json_out, markdown_out;
+  bool quiet = false;
+};
+
+struct StepResult {
+  uint32_t subscribers = 0;
+  double seconds = 0;
+  uint64_t sent_packets = 0, sent_bytes = 0;  // by the publisher(s)
+  uint64_t received = 0, expected = 0, bytes = 0;
+  uint64_t duplicates = 0, reordered = 0;
+  uint64_t auth_fail = 0, payload_errors = 0, nack_out = 0, retransmits = 0, pli_in = 0;
+  uint64_t subscribers_without_packets = 0;
+  std::vector<uint64_t> received_per_subscriber;
+  double pps = 0, mbps = 0, loss_pct = 0;
+  uint64_t latency_samples = 0;
+  double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  double ternd_cpu_pct = -1, loadgen_cpu_pct = 0;
+  bool stopped = false;
+  std::string stop_reason;
+};
+
+struct RunResult {
+  Options options;
+  int ternd_pid = 0;
+  std::vector<StepResult> steps;
+  std::string stop_reason;
+  std::vector<std::string> errors;
+};
+
+absl::StatusOr<RunResult> run_fanout(const Options& o);
+
+nlohmann::json to_json(const RunResult& r);
+std::string to_markdown(const RunResult& r);
+
+}  // namespace tern::loadgen
