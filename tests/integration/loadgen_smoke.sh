@@ -1,0 +1,98 @@
+#!/bin/bash
+# tern-loadgen against ternd on the socket driver (loopback only):
+#
+#   loadgen_smoke.sh /path/to/ternd /path/to/tern-loadgen
+#
+# 1. fanout with 1 then 2 subscribers, 2 s per step at a low rate (video
+#    300 kbps + audio): from the JSON, both steps ran, every subscriber
+#    received packets, loss <= 1 %, latency percentiles present and
+#    positive, nothing failed SRTP authentication; ternd lists no session
+#    afterwards (the loadgen closed them) and exits 0 on SIGTERM.
+# 2. one subscriber with a wrong SRTP key (--corrupt-subscriber-key 1) next
+#    to a good one: its packets are auth failures, not received, and the good
+#    subscriber still receives everything.
+# Exit 77 (meson: SKIP) when a tool or the loadgen binary is missing.
+set -u
+TERND=${1:?usage: loadgen_smoke.sh ternd tern-loadgen}
+LOADGEN=${2:?}
+. "$(dirname "$0")/lib.sh"
+tern_setup loadgen_smoke
+need python3
+need timeout
+[ -x "$LOADGEN" ] || skip "tern-loadgen not built ($LOADGEN; -Dbench=false or no libsrtp)"
+
+PORT=$(python3 -c 'import socket
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SOCK=$TMP/ternd.sock
+"$TERND" --base-port "$PORT" --control-socket "$SOCK" > "$OUT" 2> "$ERR" &
+PID=$!
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+[ -S "$SOCK" ] || fail "ternd did not start"
+
+# --- 1. fanout 1, 2 ---
+timeout 60 "$LOADGEN" --control-socket "$SOCK" --scenario fanout --subscribers 1,2 \
+  --video-kbps 300 --audio --step-seconds 2 --warmup-seconds 0.5 --max-loss 1 \
+  --json "$TMP/fanout.json" --markdown "$TMP/fanout.md" > "$TMP/lg.out" 2>&1
+RC=$?
+cat "$TMP/lg.out"
+[ "$RC" -eq 0 ] || fail "tern-loadgen exit code $RC"
+python3 - "$TMP/fanout.json" <<'PY' || fail "fanout results"
+import json, sys
+r = json.load(open(sys.argv[1]))
+steps = r["steps"]
+assert [s["subscribers"] for s in steps] == [1, 2], f"steps {[s['subscribers'] for s in steps]}"
+assert r["ternd_pid"] > 0, "no ternd pid"
+assert r["errors"] == [], r["errors"]
+for s in steps:
+    n = s["subscribers"]
+    assert s["sent_packets"] > 0, f"{n}: publisher sent nothing"
+    per = [x["received"] for x in s["per_subscriber"]]
+    assert len(per) == n and all(x > 0 for x in per), f"{n}: per-subscriber received {per}"
+    assert s["loss_pct"] <= 1.0, f"{n}: loss {s['loss_pct']}%"
+    assert s["auth_failures"] == 0 and s["payload_errors"] == 0, f"{n}: {s}"
+    lat = s["latency_us"]
+    for k in ("p50", "p99", "p999", "max"):
+        assert k in lat and lat[k] > 0, f"{n}: latency {k} missing or 0: {lat}"
+    assert lat["p50"] <= lat["p99"] <= lat["p999"] <= lat["max"], f"{n}: percentiles {lat}"
+    assert lat["samples"] == s["received_packets"], f"{n}: every received packet is timed"
+    assert s["ternd_cpu_pct"] >= 0, f"{n}: ternd CPU not read"
+    # Every subscriber gets about what the publisher sent (each step measures its own window).
+    assert s["received_packets"] >= 0.9 * n * s["sent_packets"], f"{n}: {s['received_packets']} of {n} x {s['sent_packets']}"
+print("fanout ok:", [(s["subscribers"], s["received_packets"], s["loss_pct"], s["latency_us"]["p99"]) for s in steps])
+PY
+grep -q '^| 2 |' "$TMP/fanout.md" || fail "markdown table without the 2-subscriber row"
+echo "PASS: fanout 1,2: every subscriber received, loss <= 1%, latency p50/p99/p999"
+
+# --- 2. a subscriber with the wrong SRTP key ---
+timeout 60 "$LOADGEN" --control-socket "$SOCK" --room badkey --subscribers 2 \
+  --video-kbps 300 --step-seconds 2 --warmup-seconds 0.5 --corrupt-subscriber-key 1 \
+  --json "$TMP/badkey.json" > "$TMP/lg2.out" 2>&1
+RC=$?
+cat "$TMP/lg2.out"
+[ "$RC" -eq 0 ] || fail "tern-loadgen (corrupt key) exit code $RC"
+python3 - "$TMP/badkey.json" <<'PY' || fail "corrupt key results"
+import json, sys
+s = json.load(open(sys.argv[1]))["steps"][0]
+bad, good = s["per_subscriber"]
+assert bad["corrupt_key"] and not good["corrupt_key"], s["per_subscriber"]
+assert bad["received"] == 0, f"mis-keyed subscriber received {bad['received']}"
+assert s["auth_failures"] > 0, "no SRTP auth failures reported"
+assert good["received"] > 0 and s["loss_pct"] <= 1.0, f"good subscriber: {good}, loss {s['loss_pct']}"
+print("corrupt key ok: auth_failures", s["auth_failures"], "good received", good["received"])
+PY
+echo "PASS: a mis-keyed subscriber counts auth failures, not received packets"
+
+# The loadgen closed its sessions (and with them the rooms).
+python3 - "$SOCK" <<'PY' || fail "sessions left after the loadgen"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+s.sendall(b'{"jsonrpc":"2.0","method":"room.list","id":1}\n')
+buf = b""
+while b"\n" not in buf:
+    buf += s.recv(65536)
+rooms = json.loads(buf.split(b"\n")[0])["result"]["rooms"]
+left = [r for r in rooms if r.get("sessions")]
+assert not left, f"rooms with sessions left: {left}"
+PY
+stop_ternd
+echo "PASS: loadgen_smoke"
