@@ -167,12 +167,19 @@ export class Harness {
 
   // ternd on 127.0.0.1 with a control socket in the temp dir, [http] when
   // asked. SKIPs (honestly) when this ternd does not know [http].
-  async startTernd({http: wantHttp = false, workers = 1} = {}) {
+  // addresses: the socket driver's addresses (a veth address for the netns
+  // tests); driverToml replaces the [socket] section (e.g. [driver] kind =
+  // "dpdk" + [dpdk]); extraToml is appended ([turn]); udpPort fixes the port.
+  async startTernd({http: wantHttp = false, workers = 1, addresses = ['127.0.0.1'], driverToml = null,
+                    extraToml = '', udpPort = 0} = {}) {
     if (!this.ternd) throw new Error('no --ternd given');
-    const udp = await freePort('udp');
+    const udp = udpPort || await freePort('udp');
     const sock = path.join(this.tmp, 'ternd.sock');
+    const driver = driverToml !== null ? driverToml
+                                       : `[socket]\naddresses = [${addresses.map((a) => `"${a}"`).join(', ')}]\n`;
     let toml = `[engine]\nworkers = ${workers}\nstats_interval_s = 0\n\n[udp]\nbase_port = ${udp}\n\n` +
-               `[socket]\naddresses = ["127.0.0.1"]\n\n[control]\nsocket = "${sock}"\n`;
+               `${driver}\n[control]\nsocket = "${sock}"\n`;
+    if (extraToml) toml += `\n${extraToml}\n`;
     let httpPort = 0;
     if (wantHttp) {
       httpPort = await freePort('tcp');
@@ -251,11 +258,13 @@ export class Harness {
   // Serves tests/e2e/pages/ and proxies /whip/ and /whep/ to ternd's HTTP
   // listener, so the pages' fetch() is same-origin (Location headers stay
   // readable, no CORS in the way).
-  async serve() {
+  // host: where to listen (a veth address when the browser runs in a
+  // network namespace; the browser then needs secureOrigin() among its flags).
+  async serve(host = '127.0.0.1') {
     const server = http.createServer((req, res) => this.handleHttp(req, res));
-    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    await new Promise((r) => server.listen(0, host, r));
     this.servers.push(server);
-    this.base = `http://127.0.0.1:${server.address().port}/`;
+    this.base = `http://${host}:${server.address().port}/`;
     this.log(`pages at ${this.base}`);
     return this.base;
   }
@@ -300,8 +309,16 @@ export class Harness {
     res.end(fs.readFileSync(file));
   }
 
+  // Chromium flag that gives the page server's origin a secure context
+  // (getUserMedia needs one; only localhost is secure over plain HTTP).
+  secureOrigin() {
+    return `--unsafely-treat-insecure-origin-as-secure=${this.base.replace(/\/$/, '')}`;
+  }
+
   // A browser with a fresh profile (--user-data-dir) in the temp dir.
-  async browser(label, extraArgs = []) {
+  // opts.netns: run chromium inside that network namespace (`ip netns exec`
+  // through a wrapper script; playwright's pipe fds pass through the exec).
+  async browser(label, extraArgs = [], opts = {}) {
     let chromium;
     try {
       ({chromium} = await import('playwright-core'));
@@ -310,8 +327,13 @@ export class Harness {
     }
     const profile = path.join(this.tmp, `profile-${label}`);
     fs.mkdirSync(profile);
+    let exe = CHROMIUM;
+    if (opts.netns) {
+      exe = path.join(this.tmp, `chromium-${label}.sh`);
+      fs.writeFileSync(exe, `#!/bin/sh\nexec ip netns exec '${opts.netns}' '${CHROMIUM}' "$@"\n`, {mode: 0o755});
+    }
     const ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: exe,
       headless: true,
       args: [...CHROMIUM_FLAGS, ...extraArgs],
       timeout: 30_000,

@@ -63,7 +63,7 @@
   // POSTs the offer as application/sdp; expects 201 + Location + answer.
   async function exchange(pc, endpoint, opts = {}) {
     await pc.setLocalDescription(await pc.createOffer());
-    await gathered(pc, 1000);
+    await gathered(pc, opts.gatherMs || 1000);
     const res = await fetch(endpoint, {
       method: 'POST',
       headers: {'Content-Type': 'application/sdp'},
@@ -93,10 +93,11 @@
 
   // Publishes camera + microphone. opts.simulcast: three rid layers q/h/f at
   // 1/4, 1/2 and full resolution. opts.video: getUserMedia video constraints.
-  // opts.sendBitrateKbps: {min, start} (see withSendBitrate).
+  // opts.sendBitrateKbps: {min, start} (see withSendBitrate). opts.pcConfig:
+  // more RTCConfiguration (iceServers, iceTransportPolicy: 'relay').
   tern.whipPublish = async function (endpoint, opts = {}) {
     const stream = opts.stream || (await tern.media(opts.video || true));
-    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle', ...(opts.pcConfig || {})});
     watch(pc, 'whip');
     for (const track of stream.getTracks()) {
       const init = {direction: 'sendonly', streams: [stream]};
@@ -167,6 +168,8 @@
         packetsLost: s.packetsLost || 0,
       };
       if (s.kind === 'video') {
+        e.nackCount = s.nackCount || 0;
+        e.retransmittedPacketsReceived = s.retransmittedPacketsReceived || 0;
         Object.assign(e, {
           framesDecoded: s.framesDecoded || 0,
           frameWidth: s.frameWidth || 0,
@@ -183,6 +186,26 @@
     return out;
   };
 
+  // The selected candidate pair: local and remote candidate types and
+  // addresses (relay, host, ...), and the pair's packet counts.
+  tern.selectedPair = async function (pc) {
+    const report = await pc.getStats();
+    let pair = null;
+    report.forEach((s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId);
+    });
+    if (!pair) return null;
+    const l = report.get(pair.localCandidateId) || {};
+    const r = report.get(pair.remoteCandidateId) || {};
+    return {
+      state: pair.state,
+      local: {type: l.candidateType, address: l.address, port: l.port, relayProtocol: l.relayProtocol, url: l.url},
+      remote: {type: r.candidateType, address: r.address, port: r.port},
+      packetsSent: pair.packetsSent || 0,
+      packetsReceived: pair.packetsReceived || 0,
+    };
+  };
+
   // Outbound RTP of a publisher: per rid, what Chromium actually sends.
   tern.outboundStats = async function (pc) {
     const out = [];
@@ -193,6 +216,8 @@
         kind: s.kind,
         rid: s.rid,
         packetsSent: s.packetsSent || 0,
+        retransmittedPacketsSent: s.retransmittedPacketsSent || 0,
+        nackCount: s.nackCount || 0,
         framesEncoded: s.framesEncoded || 0,
         frameWidth: s.frameWidth || 0,
         frameHeight: s.frameHeight || 0,
