@@ -40,9 +40,13 @@ struct WindowCounts {
   uint64_t duplicates = 0;
   uint64_t reordered = 0;
   uint64_t bytes = 0;
+  // Peer::window(): expected streams that delivered nothing in the window
+  // (their loss is whatever the publisher sent).
+  uint64_t silent_audio = 0, silent_video = 0;
   void add(const WindowCounts& o) {
     received += o.received, expected += o.expected, duplicates += o.duplicates,
-        reordered += o.reordered, bytes += o.bytes;
+        reordered += o.reordered, bytes += o.bytes, silent_audio += o.silent_audio,
+        silent_video += o.silent_video;
   }
 };
 

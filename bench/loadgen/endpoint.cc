@@ -386,7 +386,11 @@ void Peer::reset_window() {
 
 WindowCounts Peer::window() const {
   WindowCounts sum;
-  for (const Track& t : tracks_) sum.add(t.seq.window());
+  for (const Track& t : tracks_) {
+    const WindowCounts w = t.seq.window();
+    sum.add(w);
+    if (w.received == 0) ++(t.video ? sum.silent_video : sum.silent_audio);
+  }
   return sum;
 }
 

@@ -16,8 +16,10 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: tern-loadgen --control-socket PATH [options]\n"
-    "  --scenario fanout          one publisher, subscribers added per step (only scenario yet)\n"
-    "  --subscribers 1,2,4,8      subscriber count of each step\n"
+    "  --scenario fanout          one publisher, subscribers added per step\n"
+    "  --scenario conference      audio conference: N participants each publish audio\n"
+    "                             and receive the N-1 others (fresh room per step)\n"
+    "  --subscribers 1,2,4,8      subscribers (fanout) or participants (conference) per step\n"
     "  --video-kbps N             publisher video bitrate (VP8-like, 0 = no video; 1000)\n"
     "  --audio                    also publish Opus-like audio (--audio-kbps N, 32)\n"
     "  --fps N --keyframe-interval N   video frame rate (30) and frames per keyframe (60)\n"
@@ -28,7 +30,7 @@ constexpr char kUsage[] =
     "  --decrypt-every N          subscribers unprotect 1 packet in N (1 = all)\n"
     "  --corrupt-subscriber-key N the first N subscribers use a wrong SRTP key (a check)\n"
     "  --room NAME                room to publish into (loadgen)\n"
-    "  --ternd-pid PID            for CPU %% (default: server.info's pid)\n"
+    "  --ternd-pid PID            for CPU % (default: server.info's pid)\n"
     "  --json FILE --markdown FILE   results\n"
     "  --quiet                    no progress lines\n";
 
@@ -108,14 +110,19 @@ int main(int argc, char** argv) {
     }
   }
   if (o.control_socket.empty()) return usage("--control-socket is required");
-  if (o.scenario != "fanout")
-    return usage("--scenario: only \"fanout\" exists yet, got " + o.scenario);
-  if (o.video_kbps == 0 && !o.audio)
+  if (o.scenario != "fanout" && o.scenario != "conference")
+    return usage("--scenario: want fanout or conference, got " + o.scenario);
+  if (o.scenario == "fanout" && o.video_kbps == 0 && !o.audio)
     return usage("nothing to send: --video-kbps 0 without --audio");
+  if (o.scenario == "conference" && o.subscribers.front() < 2)
+    return usage("--subscribers: a conference needs at least 2 participants per step");
+  for (size_t i = 1; i < o.subscribers.size(); ++i)
+    if (o.scenario == "fanout" && o.subscribers[i] < o.subscribers[i - 1])
+      return usage("--subscribers: fanout steps must not decrease (subscribers are only added)");
   if (o.fps == 0 || o.fps > 120) return usage("--fps: want 1..120");
   if (o.step_seconds <= 0) return usage("--step-seconds: want > 0");
 
-  auto r = tern::loadgen::run_fanout(o);
+  auto r = tern::loadgen::run_scenario(o);
   if (!r.ok()) {
     std::fprintf(stderr, "tern-loadgen: %s\n", std::string(r.status().message()).c_str());
     return 1;

@@ -58,13 +58,15 @@ std::string build_offer(const OfferParams& p) {
   sdp::SdpFingerprint fp;
   fp.fp = *parse_fingerprint(p.fingerprint);
   sdp::Group bundle{"BUNDLE", {}};
-  if (p.audio) {
-    sd.media.push_back(section(p, false, "0", fp));
-    bundle.mids.push_back("0");
-  }
-  if (p.video) {
-    sd.media.push_back(section(p, true, "1", fp));
-    bundle.mids.push_back("1");
+  // Publisher: mid 0 audio, 1 video (the streams' mid extension values).
+  // Subscriber: audio lines first, then video, mids counting up.
+  const uint32_t na = p.audio ? (p.publish ? 1 : p.audio_lines) : 0;
+  const uint32_t nv = p.video ? (p.publish ? 1 : p.video_lines) : 0;
+  for (uint32_t i = 0; i < na + nv; ++i) {
+    const bool video = i >= na;
+    const std::string mid = p.publish ? (video ? "1" : "0") : std::to_string(i);
+    sd.media.push_back(section(p, video, mid, fp));
+    bundle.mids.push_back(mid);
   }
   sd.groups.push_back(bundle);
   return sdp::write_sdp(sd);

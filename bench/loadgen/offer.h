@@ -18,6 +18,9 @@ struct OfferParams {
   bool publish = true;  // sendonly audio+video with a=ssrc; false: recvonly
   bool audio = true;
   bool video = true;
+  // Subscriber: recvonly m-lines per kind when audio/video (one each by
+  // default; an audio conference subscriber has one per other participant).
+  uint32_t audio_lines = 1, video_lines = 1;
   uint32_t audio_ssrc = 0;  // publisher only
   uint32_t video_ssrc = 0;
   std::string ice_ufrag, ice_pwd;

@@ -68,15 +68,19 @@ json to_json(const RunResult& r) {
 }
 
 std::string to_markdown(const RunResult& r) {
-  std::string md = absl::StrFormat(
-      "tern-loadgen %s: video %u kbps%s, %.1f s per step, stop at loss > %.2f%%\n\n",
-      r.options.scenario, r.options.video_kbps,
-      r.options.audio ? absl::StrFormat(" + audio %u kbps", r.options.audio_kbps) : "",
-      r.options.step_seconds, r.options.max_loss_pct);
-  md +=
-      "| subs | sent pkts | recv pkts | fwd pps | fwd Mbps | loss % | reord | dup | "
-      "p50 us | p99 us | p999 us | ternd CPU % | loadgen CPU % |\n"
-      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  const Options& o = r.options;
+  const std::string media =
+      o.scenario == "conference"
+          ? absl::StrFormat("audio %u kbps per participant", o.audio_kbps)
+          : absl::StrFormat("video %u kbps%s", o.video_kbps,
+                            o.audio ? absl::StrFormat(" + audio %u kbps", o.audio_kbps) : "");
+  std::string md =
+      absl::StrFormat("tern-loadgen %s: %s, %.1f s per step, stop at loss > %.2f%%\n\n", o.scenario,
+                      media, o.step_seconds, o.max_loss_pct);
+  md += "| " + std::string(r.options.scenario == "conference" ? "participants" : "subs") +
+        " | sent pkts | recv pkts | fwd pps | fwd Mbps | loss % | reord | dup | "
+        "p50 us | p99 us | p999 us | ternd CPU % | loadgen CPU % |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const StepResult& s : r.steps)
     md += absl::StrFormat(
         "| %u | %llu | %llu | %.0f | %.2f | %.3f | %llu | %llu | %.0f | %.0f | %.0f | %.1f | "

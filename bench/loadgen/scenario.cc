@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -60,6 +61,10 @@ class Loop {
     epoll_ctl(ep_, EPOLL_CTL_ADD, p->fd(), &ev);
     peers_.push_back(p);
   }
+  void remove(Peer* p) {
+    epoll_ctl(ep_, EPOLL_CTL_DEL, p->fd(), nullptr);
+    peers_.erase(std::remove(peers_.begin(), peers_.end(), p), peers_.end());
+  }
   // Runs until done() or the deadline; returns done().
   bool run(Nanos deadline, const std::function<bool()>& done) {
     epoll_event evs[64];
@@ -84,51 +89,62 @@ struct Session {
   bool corrupt = false;
 };
 
-class Fanout {
+class Runner {
  public:
-  explicit Fanout(const Options& o) : o_(o) {}
+  explicit Runner(const Options& o) : o_(o) {}
   absl::StatusOr<RunResult> run();
 
  private:
   void progress(const std::string& s) {
     if (!o_.quiet) std::fprintf(stderr, "tern-loadgen: %s\n", s.c_str());
   }
-  absl::StatusOr<Session> open(bool publisher, const std::string& name, bool corrupt);
+  struct Open {
+    bool publisher = false;
+    std::string name, room, exclude_session;
+    bool corrupt = false;
+    uint32_t audio_lines = 1;
+  };
+  absl::StatusOr<Session> open(const Open& w);
+  std::string setup_fanout(uint32_t n);
+  std::string setup_conference(uint32_t n);
+  std::string wait_flowing();
   StepResult measure(uint32_t n);
   void teardown();
+  bool audio() const { return o_.audio || o_.scenario == "conference"; }
+  uint32_t video_kbps() const { return o_.scenario == "conference" ? 0 : o_.video_kbps; }
 
   Options o_;
   ControlClient ctl_;
   std::shared_ptr<const DtlsContext> dtls_;
   Loop loop_;
-  Session pub_;
-  std::vector<Session> subs_;
+  std::vector<Session> pubs_, subs_;
   RunResult r_;
   Nanos end_ = 0;
 };
 
-absl::StatusOr<Session> Fanout::open(bool publisher, const std::string& name, bool corrupt) {
+absl::StatusOr<Session> Runner::open(const Open& w) {
+  const bool publisher = w.publisher, corrupt = w.corrupt;
   PeerConfig pc;
-  pc.name = name;
+  pc.name = w.name;
   pc.publisher = publisher;
   pc.decrypt_every = std::max<uint32_t>(1, o_.decrypt_every);
   pc.corrupt_key = corrupt;
   static std::mt19937 rng{std::random_device{}()};
   if (publisher) {
-    if (o_.audio)
+    if (audio())
       pc.streams.push_back({.video = false,
                             .stream_id = 0,
                             .ssrc = uint32_t(rng()) | 1,
                             .pt = kOpusPt,
                             .mid = "0",
                             .kbps = o_.audio_kbps});
-    if (o_.video_kbps > 0)
+    if (video_kbps() > 0)
       pc.streams.push_back({.video = true,
                             .stream_id = 1,
                             .ssrc = uint32_t(rng()) | 1,
                             .pt = kVp8Pt,
                             .mid = "1",
-                            .kbps = o_.video_kbps,
+                            .kbps = video_kbps(),
                             .fps = o_.fps,
                             .keyframe_interval = o_.keyframe_interval});
   }
@@ -138,8 +154,12 @@ absl::StatusOr<Session> Fanout::open(bool publisher, const std::string& name, bo
   s.peer = std::move(*peer);
   s.corrupt = corrupt;
   OfferParams op = s.peer->offer_params();
-  if (!publisher) op.audio = o_.audio, op.video = o_.video_kbps > 0;
-  json params = {{"room", o_.room}, {"offer", build_offer(op)}};
+  if (!publisher) {
+    op.audio = audio(), op.video = video_kbps() > 0;
+    op.audio_lines = w.audio_lines;
+  }
+  json params = {{"room", w.room}, {"offer", build_offer(op)}};
+  if (!w.exclude_session.empty()) params["exclude_session"] = w.exclude_session;
   auto res = ctl_.call(publisher ? "session.publish" : "session.subscribe", params);
   if (!res.ok()) return res.status();
   s.id = (*res).value("session_id", "");
@@ -154,7 +174,7 @@ absl::StatusOr<Session> Fanout::open(bool publisher, const std::string& name, bo
   return s;
 }
 
-StepResult Fanout::measure(uint32_t n) {
+StepResult Runner::measure(uint32_t n) {
   StepResult st;
   st.subscribers = n;
   std::vector<PeerCounters> before;
@@ -162,9 +182,20 @@ StepResult Fanout::measure(uint32_t n) {
     s.peer->reset_window();
     before.push_back(s.peer->counters());
   }
-  uint64_t sent0 = 0, bytes0 = 0;
-  for (const StreamGen& g : pub_.peer->streams()) sent0 += g.packets(), bytes0 += g.bytes();
-  const PeerCounters pub0 = pub_.peer->counters();
+  // Packets sent per publisher and kind (a silent stream lost all of them).
+  struct Sent {
+    uint64_t audio = 0, video = 0, bytes = 0, pli = 0, rtx = 0;
+  };
+  auto sent_now = [&] {
+    Sent s;
+    for (const Session& p : pubs_) {
+      for (const StreamGen& g : p.peer->streams())
+        (g.config().video ? s.video : s.audio) += g.packets(), s.bytes += g.bytes();
+      s.pli += p.peer->counters().pli_in, s.rtx += p.peer->counters().retransmits;
+    }
+    return s;
+  };
+  const Sent s0 = sent_now();
   const double cpu0 = proc_cpu_seconds(r_.ternd_pid), self0 = self_cpu_seconds();
   const Nanos t0 = mono_now();
   loop_.run(std::min(end_, t0 + Nanos(o_.step_seconds * 1e9)), nullptr);
@@ -173,12 +204,13 @@ StepResult Fanout::measure(uint32_t n) {
   const double cpu1 = proc_cpu_seconds(r_.ternd_pid);
   if (cpu0 >= 0 && cpu1 >= 0) st.ternd_cpu_pct = (cpu1 - cpu0) / st.seconds * 100;
   st.loadgen_cpu_pct = (self_cpu_seconds() - self0) / st.seconds * 100;
-  uint64_t sent = 0, bytes = 0;
-  for (const StreamGen& g : pub_.peer->streams()) sent += g.packets(), bytes += g.bytes();
-  st.sent_packets = sent - sent0;
-  st.sent_bytes = bytes - bytes0;
-  st.pli_in = pub_.peer->counters().pli_in - pub0.pli_in;
-  st.retransmits = pub_.peer->counters().retransmits - pub0.retransmits;
+  const Sent s1 = sent_now();
+  st.sent_packets = (s1.audio - s0.audio) + (s1.video - s0.video);
+  st.sent_bytes = s1.bytes - s0.bytes;
+  st.pli_in = s1.pli - s0.pli;
+  st.retransmits = s1.rtx - s0.rtx;
+  const uint64_t np = std::max<size_t>(1, pubs_.size());
+  const uint64_t audio_each = (s1.audio - s0.audio) / np, video_each = (s1.video - s0.video) / np;
   LatencyHistogram h;
   for (size_t i = 0; i < subs_.size(); ++i) {
     const Peer& p = *subs_[i].peer;
@@ -192,8 +224,7 @@ StepResult Fanout::measure(uint32_t n) {
     st.bytes += w.bytes;
     st.duplicates += w.duplicates;
     st.reordered += w.reordered;
-    // A subscriber that got nothing lost everything the publisher sent.
-    st.expected += w.received == 0 ? st.sent_packets : w.expected;
+    st.expected += w.expected + w.silent_audio * audio_each + w.silent_video * video_each;
     if (w.received == 0) ++st.subscribers_without_packets;
     h.merge(p.latency());
   }
@@ -211,18 +242,86 @@ StepResult Fanout::measure(uint32_t n) {
   return st;
 }
 
-void Fanout::teardown() {
-  std::vector<Session*> all;
-  for (Session& s : subs_) all.push_back(&s);
-  all.push_back(&pub_);
-  for (Session* s : all) {
-    if (s->id.empty()) continue;
-    auto res = ctl_.call("session.close", {{"session_id", s->id}});
-    if (!res.ok()) r_.errors.push_back(std::string(res.status().message()));
+// session.close for every session (subscribers first), then forget the peers.
+void Runner::teardown() {
+  for (auto* list : {&subs_, &pubs_}) {
+    for (Session& s : *list) {
+      loop_.remove(s.peer.get());
+      if (s.id.empty()) continue;
+      auto res = ctl_.call("session.close", {{"session_id", s.id}});
+      if (!res.ok()) r_.errors.push_back(std::string(res.status().message()));
+    }
+    list->clear();
   }
 }
 
-absl::StatusOr<RunResult> Fanout::run() {
+// fanout: one publisher for the whole run; subscribers are added up to n.
+std::string Runner::setup_fanout(uint32_t n) {
+  if (pubs_.empty()) {
+    auto pub = open({.publisher = true, .name = "pub0", .room = o_.room});
+    if (!pub.ok()) return absl::StrCat("publisher: ", pub.status().message());
+    pubs_.push_back(std::move(*pub));
+    progress(absl::StrCat("publisher session ", pubs_[0].id, " (room ", o_.room, ")"));
+  }
+  while (subs_.size() < n) {
+    auto s = open({.name = absl::StrCat("sub", subs_.size()),
+                   .room = o_.room,
+                   .corrupt = subs_.size() < o_.corrupt_subscribers});
+    if (!s.ok()) return absl::StrCat("subscriber ", subs_.size(), ": ", s.status().message());
+    subs_.push_back(std::move(*s));
+  }
+  return "";
+}
+
+// conference: n participants, each publishing audio and receiving the other
+// n-1. ternd does not renegotiate, so every step starts from fresh sessions
+// in a room of its own.
+std::string Runner::setup_conference(uint32_t n) {
+  teardown();
+  const std::string room = absl::StrCat(o_.room, "-", n);
+  for (uint32_t i = 0; i < n; ++i) {
+    auto pub = open({.publisher = true, .name = absl::StrCat("pub", i), .room = room});
+    if (!pub.ok()) return absl::StrCat("publisher ", i, ": ", pub.status().message());
+    pubs_.push_back(std::move(*pub));
+  }
+  for (uint32_t i = 0; n > 1 && i < n; ++i) {
+    auto s = open({.name = absl::StrCat("sub", i),
+                   .room = room,
+                   .exclude_session = pubs_[i].id,
+                   .corrupt = i < o_.corrupt_subscribers,
+                   .audio_lines = n - 1});
+    if (!s.ok()) return absl::StrCat("subscriber ", i, ": ", s.status().message());
+    subs_.push_back(std::move(*s));
+  }
+  progress(absl::StrCat("room ", room, ": ", n, " participants"));
+  return "";
+}
+
+// Connect everyone, then wait until every (correctly keyed) subscriber
+// receives every stream: video consumers start at a keyframe.
+std::string Runner::wait_flowing() {
+  auto all_connected = [&] {
+    for (auto* list : {&pubs_, &subs_})
+      for (Session& s : *list)
+        if (!s.peer->connected() && !s.peer->failed()) return false;
+    return true;
+  };
+  loop_.run(std::min(end_, mono_now() + 15 * kSecond), all_connected);
+  for (auto* list : {&pubs_, &subs_})
+    for (Session& s : *list)
+      if (s.peer->failed()) return s.peer->name() + ": " + s.peer->failure();
+  if (!all_connected()) return "peers did not connect within 15 s";
+  loop_.run(std::min(end_, mono_now() + 5 * kSecond), [&] {
+    for (Session& s : subs_)
+      if (!s.corrupt && !s.peer->all_streams_flowing()) return false;
+    return true;
+  });
+  loop_.run(std::min(end_, mono_now() + Nanos(o_.warmup_seconds * 1e9)), nullptr);
+  if (mono_now() >= end_) return "--max-duration reached";
+  return "";
+}
+
+absl::StatusOr<RunResult> Runner::run() {
   r_.options = o_;
   if (auto st = srtp_library_init(); !st.ok()) return st;
   if (auto st = ctl_.connect(o_.control_socket); !st.ok()) return st;
@@ -236,52 +335,15 @@ absl::StatusOr<RunResult> Fanout::run() {
   dtls_ = *ctx;
   end_ = mono_now() + Nanos(o_.max_duration_s * 1e9);
 
-  auto pub = open(true, "pub0", false);
-  if (!pub.ok()) return pub.status();
-  pub_ = std::move(*pub);
-  progress(absl::StrCat("publisher session ", pub_.id, " (room ", o_.room, ")"));
   for (uint32_t n : o_.subscribers) {
-    while (subs_.size() < n) {
-      const bool corrupt = subs_.size() < o_.corrupt_subscribers;
-      auto s = open(false, absl::StrCat("sub", subs_.size()), corrupt);
-      if (!s.ok()) {
-        r_.stop_reason = absl::StrCat("subscriber ", subs_.size(), ": ", s.status().message());
-        break;
-      }
-      subs_.push_back(std::move(*s));
-    }
+    r_.stop_reason = o_.scenario == "conference" ? setup_conference(n) : setup_fanout(n);
+    if (r_.stop_reason.empty()) r_.stop_reason = wait_flowing();
     if (!r_.stop_reason.empty()) break;
-    // Connect everyone, then wait until every (correctly keyed) subscriber
-    // receives every stream: video consumers start at a keyframe.
-    auto all_connected = [&] {
-      if (!pub_.peer->connected() && !pub_.peer->failed()) return false;
-      for (Session& s : subs_)
-        if (!s.peer->connected() && !s.peer->failed()) return false;
-      return true;
-    };
-    loop_.run(std::min(end_, mono_now() + 15 * kSecond), all_connected);
-    std::string failed;
-    if (pub_.peer->failed()) failed = "publisher: " + pub_.peer->failure();
-    for (Session& s : subs_)
-      if (s.peer->failed() && failed.empty()) failed = s.peer->name() + ": " + s.peer->failure();
-    if (!failed.empty() || !all_connected()) {
-      r_.stop_reason = failed.empty() ? "peers did not connect within 15 s" : failed;
-      break;
-    }
-    loop_.run(std::min(end_, mono_now() + 5 * kSecond), [&] {
-      for (Session& s : subs_)
-        if (!s.corrupt && !s.peer->all_streams_flowing()) return false;
-      return true;
-    });
-    loop_.run(std::min(end_, mono_now() + Nanos(o_.warmup_seconds * 1e9)), nullptr);
-    if (mono_now() >= end_) {
-      r_.stop_reason = "--max-duration reached";
-      break;
-    }
-    progress(absl::StrCat("step: ", n, " subscriber(s), measuring ", o_.step_seconds, " s"));
+    const char* what = o_.scenario == "conference" ? "participant(s)" : "subscriber(s)";
+    progress(absl::StrCat("step: ", n, " ", what, ", measuring ", o_.step_seconds, " s"));
     StepResult st = measure(n);
     progress(absl::StrFormat(
-        "  %u subs: sent %llu pkts, received %llu/%llu (loss %.3f%%), %.0f pps, %.2f Mbps, "
+        "  %u: sent %llu pkts, received %llu/%llu (loss %.3f%%), %.0f pps, %.2f Mbps, "
         "p50/p99/p999 %.0f/%.0f/%.0f us, ternd cpu %.1f%%, auth_fail %llu",
         n, (unsigned long long)st.sent_packets, (unsigned long long)st.received,
         (unsigned long long)st.expected, st.loss_pct, st.pps, st.mbps, st.p50_us, st.p99_us,
@@ -304,6 +366,6 @@ absl::StatusOr<RunResult> Fanout::run() {
 
 }  // namespace
 
-absl::StatusOr<RunResult> run_fanout(const Options& o) { return Fanout(o).run(); }
+absl::StatusOr<RunResult> run_scenario(const Options& o) { return Runner(o).run(); }
 
 }  // namespace tern::loadgen

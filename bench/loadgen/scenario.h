@@ -2,7 +2,10 @@
 // optionally audio), subscribers added step by step (1 -> N); each step
 // measures for step_seconds what every subscriber received, the forwarded
 // rate, loss, reordering, duplicates, latency and ternd's CPU, and the run
-// stops at the first step whose loss exceeds max_loss_pct.
+// stops at the first step whose loss exceeds max_loss_pct. conference: N
+// participants, each publishing audio and subscribing to the N-1 others
+// (exclude_session), rebuilt in a fresh room every step (ternd does not
+// renegotiate, so a subscriber cannot gain producers).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -59,7 +62,7 @@ struct RunResult {
   std::vector<std::string> errors;
 };
 
-absl::StatusOr<RunResult> run_fanout(const Options& o);
+absl::StatusOr<RunResult> run_scenario(const Options& o);
 
 nlohmann::json to_json(const RunResult& r);
 std::string to_markdown(const RunResult& r);

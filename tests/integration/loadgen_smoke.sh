@@ -11,6 +11,7 @@
 # 2. one subscriber with a wrong SRTP key (--corrupt-subscriber-key 1) next
 #    to a good one: its packets are auth failures, not received, and the good
 #    subscriber still receives everything.
+# 3. audio conference of 3: everyone receives the 2 others, loss <= 1 %.
 # Exit 77 (meson: SKIP) when a tool or the loadgen binary is missing.
 set -u
 TERND=${1:?usage: loadgen_smoke.sh ternd tern-loadgen}
@@ -81,6 +82,24 @@ assert good["received"] > 0 and s["loss_pct"] <= 1.0, f"good subscriber: {good},
 print("corrupt key ok: auth_failures", s["auth_failures"], "good received", good["received"])
 PY
 echo "PASS: a mis-keyed subscriber counts auth failures, not received packets"
+
+# --- 3. audio conference: 3 participants, each receives the 2 others ---
+timeout 60 "$LOADGEN" --control-socket "$SOCK" --scenario conference --room conf \
+  --subscribers 3 --step-seconds 1 --warmup-seconds 0.5 --json "$TMP/conf.json" > "$TMP/lg3.out" 2>&1
+RC=$?
+cat "$TMP/lg3.out"
+[ "$RC" -eq 0 ] || fail "tern-loadgen (conference) exit code $RC"
+python3 - "$TMP/conf.json" <<'PY' || fail "conference results"
+import json, sys
+s = json.load(open(sys.argv[1]))["steps"][0]
+per = [x["received"] for x in s["per_subscriber"]]
+assert len(per) == 3 and all(x > 0 for x in per), per
+assert s["loss_pct"] <= 1.0 and s["auth_failures"] == 0, s
+# 3 publishers x 2 receivers each: about twice what was sent.
+assert s["received_packets"] >= 0.9 * 2 * s["sent_packets"], (s["received_packets"], s["sent_packets"])
+print("conference ok:", per)
+PY
+echo "PASS: audio conference 3 x 2"
 
 # The loadgen closed its sessions (and with them the rooms).
 python3 - "$SOCK" <<'PY' || fail "sessions left after the loadgen"
