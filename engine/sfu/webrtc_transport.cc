@@ -67,6 +67,9 @@ absl::StatusOr<std::unique_ptr<WebRtcTransport>> WebRtcTransport::create(
   auto dtls = DtlsEndpoint::create(std::move(dtls_ctx), t->cfg_.dtls);
   if (!dtls.ok()) return dtls.status();
   t->dtls_ = *std::move(dtls);
+  if (t->cfg_.sctp) {
+    if (absl::Status s = t->init_sctp(); !s.ok()) return s;
+  }
   t->cfg_.local_ice = ice::IceCredentials{};  // the copy in local_ice_ is the one used
   return t;
 }
@@ -116,6 +119,7 @@ void WebRtcTransport::release() {
   // The agent object stays (the host may still hold its events this call)
   // but close() has removed every demux entry and pair.
   if (agent_ != nullptr) agent_->close();
+  release_sctp();  // before DTLS: the association sends through it
   dtls_.reset();
   srtp_in_.reset();
   srtp_out_.reset();
@@ -194,7 +198,8 @@ void WebRtcTransport::after_dtls(Nanos now, PacketSink& sink, TransportEventSink
   publish_states();
   switch (s) {
     case DtlsState::kConnected: {
-      if (!dtls_->has_srtp_keys()) {
+      const bool srtp = dtls_->has_srtp_keys();
+      if (!srtp && !cfg_.sctp) {
         failure_reason_ = "dtls: no SRTP profile negotiated";
         last_dtls_ = DtlsState::kFailed;
         release();
@@ -203,26 +208,30 @@ void WebRtcTransport::after_dtls(Nanos now, PacketSink& sink, TransportEventSink
         return;
       }
 #ifndef TERN_NO_SRTP
-      // Once per transport (allocates: a libsrtp context per direction).
-      auto in = SrtpSession::inbound(dtls_->srtp_keys());
-      // Outbound repeats allowed: a NACKed packet resent without RTX keeps its
-      // (SSRC, seq) and bytes, so the same keystream covers the same plaintext.
-      SrtpOptions out_opt;
-      out_opt.allow_repeat_tx = true;
-      auto out = SrtpSession::outbound(dtls_->srtp_keys(), out_opt);
-      if (!in.ok() || !out.ok()) {
-        failure_reason_ = absl::StrCat("srtp: ", (!in.ok() ? in.status() : out.status()).message());
-        last_dtls_ = DtlsState::kFailed;
-        release();
-        publish_states();
-        emit(events, TransportEventType::kDtlsFailed, failure_reason_.c_str());
-        return;
+      if (srtp) {
+        // Once per transport (allocates: a libsrtp context per direction).
+        auto in = SrtpSession::inbound(dtls_->srtp_keys());
+        // Outbound repeats allowed: a NACKed packet resent without RTX keeps its
+        // (SSRC, seq) and bytes, so the same keystream covers the same plaintext.
+        SrtpOptions out_opt;
+        out_opt.allow_repeat_tx = true;
+        auto out = SrtpSession::outbound(dtls_->srtp_keys(), out_opt);
+        if (!in.ok() || !out.ok()) {
+          failure_reason_ =
+              absl::StrCat("srtp: ", (!in.ok() ? in.status() : out.status()).message());
+          last_dtls_ = DtlsState::kFailed;
+          release();
+          publish_states();
+          emit(events, TransportEventType::kDtlsFailed, failure_reason_.c_str());
+          return;
+        }
+        srtp_in_ = std::make_unique<SrtpSession>(*std::move(in));
+        srtp_out_ = std::make_unique<SrtpSession>(*std::move(out));
       }
-      srtp_in_ = std::make_unique<SrtpSession>(*std::move(in));
-      srtp_out_ = std::make_unique<SrtpSession>(*std::move(out));
 #endif
       emit(events, TransportEventType::kDtlsConnected,
-           srtp_profile_info(dtls_->srtp_keys().profile).name);
+           srtp ? srtp_profile_info(dtls_->srtp_keys().profile).name : "no srtp (data only)");
+      if (cfg_.sctp && !released_) start_sctp(now, sink);
       break;
     }
     case DtlsState::kFailed: {
@@ -251,6 +260,8 @@ void WebRtcTransport::handle_dtls(const Packet& p, Nanos now, PacketSink& sink,
   if (!dtls_dest_ || agent_->selected_pair() == nullptr) {
     dtls_dest_ = ice::CandidatePair{p.remote, p.local};
   }
+  io_sink_ = &sink;  // application data (SCTP) may arrive and be answered
+  io_now_ = now;
   dtls_->feed(p.data(), p.len, now);
   after_dtls(now, sink, events);
 }
@@ -363,11 +374,14 @@ Nanos WebRtcTransport::next_deadline() const {
   if (released_) return kNever;
   Nanos d = agent_->next_deadline();
   if (dtls_ != nullptr) d = std::min(d, dtls_->next_timeout());
-  return d;
+  return std::min(d, sctp_deadline());
 }
 
 void WebRtcTransport::on_timer(Nanos now, PacketSink& sink, TransportEventSink& events) {
   if (released_) return;
+  io_sink_ = &sink;
+  io_now_ = now;
+  if (sctp_deadline() <= now) sctp_timer(now, sink);
   if (dtls_->next_timeout() <= now) {
     dtls_->on_timeout(now);
     after_dtls(now, sink, events);
@@ -384,6 +398,7 @@ void WebRtcTransport::on_timer(Nanos now, PacketSink& sink, TransportEventSink& 
 void WebRtcTransport::close(Nanos now, PacketSink& sink) {
   if (!released_) {
     if (dtls_ != nullptr && dtls_->state() == DtlsState::kConnected) {
+      shutdown_sctp(now, sink);  // SHUTDOWN before close_notify
       dtls_->close(now);
       flush_dtls(sink);
     }

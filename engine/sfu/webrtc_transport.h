@@ -50,6 +50,7 @@
 #include "engine/net/counters.h"
 #include "engine/net/nanos.h"
 #include "engine/net/packet.h"
+#include "engine/sfu/data_channel.h"
 #include "engine/stun/ice_agent.h"
 #include "engine/stun/ice_credentials.h"
 
@@ -140,6 +141,11 @@ struct WebRtcTransportConfig {
   // role, SRTP profiles, timers, and the remote fingerprint if known.
   DtlsEndpointConfig dtls;
   bool echo = false;  // test/diagnostic loopback (see above)
+  // Data channels (m=application webrtc-datachannel): an SCTP association
+  // over this DTLS connection once it is up (data_channel.h). nullopt = none.
+  // With it, a DTLS handshake without an SRTP profile is accepted
+  // (data-only transport).
+  std::optional<SctpTransportConfig> sctp;
 };
 
 // The media handler: an unprotected RTP (rtcp=false) or RTCP packet. Return
@@ -175,6 +181,24 @@ class WebRtcTransport {
     media_fn_ = fn;
     media_ctx_ = ctx;
   }
+
+  // --- data channels (worker thread; data_channel.h) ---
+  void set_data_handler(DataHandler* h) { data_handler_ = h; }
+  bool has_sctp() const { return cfg_.sctp.has_value(); }
+  // The SCTP association is up (channels can be opened and used).
+  bool sctp_connected() const;
+  // Null when there is no such open channel.
+  const sctp::DataChannelInfo* data_channel(uint16_t stream) const;
+  // The first open channel with this label; -1 when none.
+  int32_t find_data_channel(const std::string& label) const;
+  // Opens a channel (DCEP) on the association; returns its stream. Errors:
+  // no SCTP, not connected, the association's own (bad params, no stream).
+  absl::StatusOr<uint16_t> open_data_channel(const sctp::DataChannelParams& params, Nanos now,
+                                             PacketSink& sink);
+  // One message; ResourceExhausted when usrsctp's send buffer is full.
+  absl::Status send_data(uint16_t stream, bool binary, const uint8_t* data, size_t len, Nanos now,
+                         PacketSink& sink);
+  absl::Status close_data_channel(uint16_t stream, Nanos now, PacketSink& sink);
 
   // --- worker thread ---
   // Late signalling (transport.connect). Errors name the field.
@@ -228,6 +252,17 @@ class WebRtcTransport {
   void release();  // frees agent (demux entries), DTLS, SRTP
   void publish_states();
   bool send_protected(Packet* p, bool rtcp, PacketSink& sink);
+  // SCTP glue (webrtc_transport_sctp.cc; a stub without usrsctp).
+  struct Sctp;
+  struct SctpDeleter {
+    void operator()(Sctp* s) const;
+  };
+  absl::Status init_sctp();                         // create(): takes the usrsctp stack
+  void start_sctp(Nanos now, PacketSink& sink);     // DTLS connected
+  Nanos sctp_deadline() const;                      // kNever without an association
+  void sctp_timer(Nanos now, PacketSink& sink);     // association timer due
+  void shutdown_sctp(Nanos now, PacketSink& sink);  // close(): graceful SHUTDOWN
+  void release_sctp();                              // abortive, no callbacks
 
   WebRtcTransportConfig cfg_;
   ice::IceCredentials local_ice_;
@@ -243,6 +278,12 @@ class WebRtcTransport {
   MediaHandler media_fn_ = nullptr;
   void* media_ctx_ = nullptr;
   DropCounters* host_drops_ = nullptr;
+  DataHandler* data_handler_ = nullptr;
+  std::unique_ptr<Sctp, SctpDeleter> sctp_;
+  // Where SCTP output goes during the current call (set by every entry point
+  // that may run the association: handle_dtls, on_timer, the data methods).
+  PacketSink* io_sink_ = nullptr;
+  Nanos io_now_ = 0;
   // Where DTLS datagrams go: the selected pair, else the last DTLS sender.
   std::optional<ice::CandidatePair> dtls_dest_;
 };
