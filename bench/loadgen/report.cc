@@ -51,6 +51,7 @@ json to_json(const RunResult& r) {
                      {"nack_sent", s.nack_out},
                      {"publisher_retransmits", s.retransmits},
                      {"publisher_pli_in", s.pli_in},
+                     {"publisher_frames_skipped", s.frames_skipped},
                      {"latency_us",
                       {{"samples", s.latency_samples},
                        {"p50", s.p50_us},

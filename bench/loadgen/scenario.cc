@@ -184,13 +184,14 @@ StepResult Runner::measure(uint32_t n) {
   }
   // Packets sent per publisher and kind (a silent stream lost all of them).
   struct Sent {
-    uint64_t audio = 0, video = 0, bytes = 0, pli = 0, rtx = 0;
+    uint64_t audio = 0, video = 0, bytes = 0, pli = 0, rtx = 0, skipped = 0;
   };
   auto sent_now = [&] {
     Sent s;
     for (const Session& p : pubs_) {
       for (const StreamGen& g : p.peer->streams())
-        (g.config().video ? s.video : s.audio) += g.packets(), s.bytes += g.bytes();
+        (g.config().video ? s.video : s.audio) += g.packets(), s.bytes += g.bytes(),
+            s.skipped += g.frames_skipped();
       s.pli += p.peer->counters().pli_in, s.rtx += p.peer->counters().retransmits;
     }
     return s;
@@ -209,6 +210,7 @@ StepResult Runner::measure(uint32_t n) {
   st.sent_bytes = s1.bytes - s0.bytes;
   st.pli_in = s1.pli - s0.pli;
   st.retransmits = s1.rtx - s0.rtx;
+  st.frames_skipped = s1.skipped - s0.skipped;
   const uint64_t np = std::max<size_t>(1, pubs_.size());
   const uint64_t audio_each = (s1.audio - s0.audio) / np, video_each = (s1.video - s0.video) / np;
   LatencyHistogram h;

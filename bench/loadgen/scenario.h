@@ -45,6 +45,7 @@ struct StepResult {
   uint64_t duplicates = 0, reordered = 0;
   uint64_t auth_fail = 0, payload_errors = 0, nack_out = 0, retransmits = 0, pli_in = 0;
   uint64_t subscribers_without_packets = 0;
+  uint64_t frames_skipped = 0;  // publisher frames skipped: the loadgen's loop stalled
   std::vector<uint64_t> received_per_subscriber;
   double pps = 0, mbps = 0, loss_pct = 0;
   uint64_t latency_samples = 0;
