@@ -281,7 +281,8 @@ void Peer::on_rtcp(uint8_t* d, size_t n) {
       uint16_t lost[64];
       const size_t k = std::min<size_t>(nack.lost(lost, 64), 64);
       for (size_t g = 0; g < gens_.size(); ++g) {
-        if (!history_[g] || gens_[g].config().ssrc != nack.media_ssrc()) continue;
+        if (!cfg_.retransmit || !history_[g] || gens_[g].config().ssrc != nack.media_ssrc())
+          continue;
         for (size_t j = 0; j < k; ++j) {
           const HistorySlot& s = history_[g][lost[j] % kHistory];
           if (s.len == 0 || s.seq != lost[j]) continue;
@@ -309,6 +310,10 @@ void Peer::send_media(Nanos now) {
           s.seq = load_be16(buf + 2);
           s.len = uint16_t(n);
           std::memcpy(s.data, buf, n);
+          if (cfg_.drop_every > 0 && ++video_sent_ % cfg_.drop_every == 0) {
+            ++c_.withheld;
+            continue;
+          }
         }
         if (out_->protect_rtp(buf, &n, sizeof(buf)) == SrtpStatus::kOk) send(buf, n);
       }

@@ -34,6 +34,10 @@ struct PeerConfig {
   std::vector<StreamConfig> streams;  // publisher: what it sends
   uint32_t decrypt_every = 1;         // subscriber: unprotect 1 packet in N
   bool corrupt_key = false;           // subscriber: flip a bit of the inbound SRTP key
+  // Publisher: withhold every Nth video packet (0 = none) to exercise the
+  // NACK loop; `retransmit` answers NACKs from the history.
+  uint32_t drop_every = 0;
+  bool retransmit = true;
   Nanos connect_timeout = 10 * kSecond;
 };
 
@@ -45,6 +49,7 @@ struct PeerCounters {
   uint64_t rtcp_in = 0, pli_in = 0, fir_in = 0, nack_in = 0, retransmits = 0;
   uint64_t rr_out = 0, nack_out = 0, pli_out = 0;
   uint64_t send_errors = 0;
+  uint64_t withheld = 0;  // publisher: packets not sent on purpose (drop_every)
 };
 
 class Peer {
@@ -122,6 +127,7 @@ class Peer {
   std::vector<Track> tracks_;
   LatencyHistogram hist_;
   uint64_t rx_count_ = 0;
+  uint64_t video_sent_ = 0;
   PeerCounters c_;
 };
 

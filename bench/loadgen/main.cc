@@ -29,6 +29,8 @@ constexpr char kUsage[] =
     "  --max-duration S           bound on the whole run (600)\n"
     "  --decrypt-every N          subscribers unprotect 1 packet in N (1 = all)\n"
     "  --corrupt-subscriber-key N the first N subscribers use a wrong SRTP key (a check)\n"
+    "  --drop-every N             publishers withhold every Nth video packet (a NACK check)\n"
+    "  --no-retransmit            publishers ignore NACKs (withheld packets stay lost)\n"
     "  --room NAME                room to publish into (loadgen)\n"
     "  --ternd-pid PID            for CPU % (default: server.info's pid)\n"
     "  --json FILE --markdown FILE   results\n"
@@ -51,6 +53,10 @@ int main(int argc, char** argv) {
     }
     if (k == "--audio") {
       o.audio = true;
+      continue;
+    }
+    if (k == "--no-retransmit") {
+      o.retransmit = false;
       continue;
     }
     if (k == "--quiet") {
@@ -99,6 +105,8 @@ int main(int argc, char** argv) {
       num(&o.decrypt_every);
     } else if (k == "--corrupt-subscriber-key") {
       num(&o.corrupt_subscribers);
+    } else if (k == "--drop-every") {
+      num(&o.drop_every);
     } else if (k == "--ternd-pid") {
       num(&o.ternd_pid);
     } else if (k == "--json") {

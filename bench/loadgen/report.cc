@@ -22,7 +22,9 @@ json to_json(const RunResult& r) {
                  {"warmup_seconds", o.warmup_seconds},
                  {"max_loss_pct", o.max_loss_pct},
                  {"decrypt_every", o.decrypt_every},
-                 {"corrupt_subscribers", o.corrupt_subscribers}};
+                 {"corrupt_subscribers", o.corrupt_subscribers},
+                 {"drop_every", o.drop_every},
+                 {"retransmit", o.retransmit}};
   j["ternd_pid"] = r.ternd_pid;
   j["stop_reason"] = r.stop_reason;
   j["errors"] = r.errors;
@@ -52,6 +54,7 @@ json to_json(const RunResult& r) {
                      {"publisher_retransmits", s.retransmits},
                      {"publisher_pli_in", s.pli_in},
                      {"publisher_frames_skipped", s.frames_skipped},
+                     {"publisher_withheld", s.withheld},
                      {"latency_us",
                       {{"samples", s.latency_samples},
                        {"p50", s.p50_us},

@@ -129,6 +129,8 @@ absl::StatusOr<Session> Runner::open(const Open& w) {
   pc.publisher = publisher;
   pc.decrypt_every = std::max<uint32_t>(1, o_.decrypt_every);
   pc.corrupt_key = corrupt;
+  pc.drop_every = o_.drop_every;
+  pc.retransmit = o_.retransmit;
   static std::mt19937 rng{std::random_device{}()};
   if (publisher) {
     if (audio())
@@ -184,7 +186,7 @@ StepResult Runner::measure(uint32_t n) {
   }
   // Packets sent per publisher and kind (a silent stream lost all of them).
   struct Sent {
-    uint64_t audio = 0, video = 0, bytes = 0, pli = 0, rtx = 0, skipped = 0;
+    uint64_t audio = 0, video = 0, bytes = 0, pli = 0, rtx = 0, skipped = 0, withheld = 0;
   };
   auto sent_now = [&] {
     Sent s;
@@ -193,6 +195,7 @@ StepResult Runner::measure(uint32_t n) {
         (g.config().video ? s.video : s.audio) += g.packets(), s.bytes += g.bytes(),
             s.skipped += g.frames_skipped();
       s.pli += p.peer->counters().pli_in, s.rtx += p.peer->counters().retransmits;
+      s.withheld += p.peer->counters().withheld;
     }
     return s;
   };
@@ -211,6 +214,7 @@ StepResult Runner::measure(uint32_t n) {
   st.pli_in = s1.pli - s0.pli;
   st.retransmits = s1.rtx - s0.rtx;
   st.frames_skipped = s1.skipped - s0.skipped;
+  st.withheld = s1.withheld - s0.withheld;
   const uint64_t np = std::max<size_t>(1, pubs_.size());
   const uint64_t audio_each = (s1.audio - s0.audio) / np, video_each = (s1.video - s0.video) / np;
   LatencyHistogram h;

@@ -32,6 +32,8 @@ struct Options {
   double max_duration_s = 600;  // whole run, including setup
   uint32_t decrypt_every = 1;
   uint32_t corrupt_subscribers = 0;  // the first N subscribers get a wrong SRTP key
+  uint32_t drop_every = 0;           // publishers withhold every Nth video packet
+  bool retransmit = true;            // publishers answer NACKs
   int ternd_pid = 0;                 // 0: from server.info
   std::string json_out, markdown_out;
   bool quiet = false;
@@ -45,7 +47,9 @@ struct StepResult {
   uint64_t duplicates = 0, reordered = 0;
   uint64_t auth_fail = 0, payload_errors = 0, nack_out = 0, retransmits = 0, pli_in = 0;
   uint64_t subscribers_without_packets = 0;
-  uint64_t frames_skipped = 0;  // publisher frames skipped: the loadgen's loop stalled
+  uint64_t frames_skipped = 0;
+  uint64_t withheld = 0;  // publisher packets withheld on purpose (--drop-every)  // publisher
+                          // frames skipped: the loadgen's loop stalled
   std::vector<uint64_t> received_per_subscriber;
   double pps = 0, mbps = 0, loss_pct = 0;
   uint64_t latency_samples = 0;

@@ -12,6 +12,9 @@
 #    to a good one: its packets are auth failures, not received, and the good
 #    subscriber still receives everything.
 # 3. audio conference of 3: everyone receives the 2 others, loss <= 1 %.
+# 4. --drop-every 10: ternd NACKs the withheld packets, the publisher repairs
+#    them (reordered, loss <= 1 %); with --no-retransmit the ~10 % loss stops
+#    the ramp after its first step.
 # Exit 77 (meson: SKIP) when a tool or the loadgen binary is missing.
 set -u
 TERND=${1:?usage: loadgen_smoke.sh ternd tern-loadgen}
@@ -100,6 +103,29 @@ assert s["received_packets"] >= 0.9 * 2 * s["sent_packets"], (s["received_packet
 print("conference ok:", per)
 PY
 echo "PASS: audio conference 3 x 2"
+
+# --- 4. NACK loop: the publisher withholds 1 video packet in 10 ---
+# ternd NACKs the gap, the publisher retransmits, every subscriber gets it
+# late (reordered, not lost). Without retransmission the loss stops the run.
+timeout 60 "$LOADGEN" --control-socket "$SOCK" --room nack --subscribers 2 --video-kbps 300 \
+  --step-seconds 2 --warmup-seconds 0.5 --drop-every 10 --json "$TMP/nack.json" > "$TMP/lg4.out" 2>&1 \
+  || { cat "$TMP/lg4.out"; fail "tern-loadgen (drop-every) failed"; }
+timeout 60 "$LOADGEN" --control-socket "$SOCK" --room lossy --subscribers 1,2 --video-kbps 300 \
+  --step-seconds 2 --warmup-seconds 0.5 --drop-every 10 --no-retransmit --max-loss 1 \
+  --json "$TMP/lossy.json" > "$TMP/lg5.out" 2>&1 || { cat "$TMP/lg5.out"; fail "tern-loadgen (lossy) failed"; }
+python3 - "$TMP/nack.json" "$TMP/lossy.json" <<'PY' || fail "NACK / loss stop results"
+import json, sys
+s = json.load(open(sys.argv[1]))["steps"][0]
+assert s["publisher_withheld"] > 0 and s["publisher_retransmits"] > 0, s
+assert s["reordered"] > 0 and s["loss_pct"] <= 1.0, f"repairs: reordered {s['reordered']} loss {s['loss_pct']}"
+r = json.load(open(sys.argv[2]))
+assert len(r["steps"]) == 1 and r["steps"][0]["stopped"], "run did not stop at the first lossy step"
+assert 5 <= r["steps"][0]["loss_pct"] <= 15, r["steps"][0]["loss_pct"]
+assert r["stop_reason"].startswith("loss "), r["stop_reason"]
+print("nack ok: withheld", s["publisher_withheld"], "retransmitted", s["publisher_retransmits"],
+      "| lossy run stopped:", r["stop_reason"])
+PY
+echo "PASS: NACK repairs withheld packets; unrepaired loss stops the ramp"
 
 # The loadgen closed its sessions (and with them the rooms).
 python3 - "$SOCK" <<'PY' || fail "sessions left after the loadgen"
