@@ -80,6 +80,8 @@ Worker::Worker(PacketDriver& driver, WorkerConfig cfg)
   event_sink_.w = this;
   transports_ = std::make_unique<sfu::TransportHost>(transport_timers_, tx_sink_, event_sink_);
   router_ = std::make_unique<sfu::Router>(*transports_, tx_sink_, event_sink_);
+  data_sink_.w = this;
+  data_router_ = std::make_unique<sfu::DataRouter>(*transports_, tx_sink_, data_sink_);
   // Sleeping until traffic needs a driver whose wait_rx wakes on RX and on
   // our eventfd (commands, stop); otherwise sleeps stay <= idle_max_sleep so
   // commands and stop are noticed in time.
@@ -98,7 +100,10 @@ Worker::~Worker() {
     delete c.connect;
     delete c.producer;
     delete c.consumer;
+    delete c.data;
   }
+  sfu::DataEvent de;
+  while (data_events_.pop(&de)) de.free_payload();
 }
 
 bool Worker::post_command(const WorkerCommand& cmd) {
@@ -121,6 +126,9 @@ void Worker::run_commands(Nanos t) {
     stats_.commands.add();
     switch (c.type) {
       case WorkerCommand::Type::kAddTransport:
+        if (c.transport != nullptr && c.transport->has_sctp()) {
+          c.transport->set_data_handler(data_router_.get());
+        }
         (void)transports_->add(std::unique_ptr<sfu::WebRtcTransport>(c.transport), t);
         break;
       case WorkerCommand::Type::kConnectTransport: {
@@ -145,6 +153,31 @@ void Worker::run_commands(Nanos t) {
       case WorkerCommand::Type::kSetConsumerLayer:
         run_sfu_command(c, t);
         break;
+      case WorkerCommand::Type::kAddDataConsumer:
+        if (absl::Status s = data_router_->join(c.id, c.group, t); !s.ok()) {
+          sfu::DataEvent ev;
+          ev.type = sfu::DataEvent::Type::kSendFailed;
+          ev.transport_id = c.id;
+          ev.set_label(std::string(s.message()));
+          data_sink_.on_data_event(ev);
+        }
+        break;
+      case WorkerCommand::Type::kCloseDataConsumer:
+        data_router_->leave(c.id, t);
+        break;
+      case WorkerCommand::Type::kSendData: {
+        std::unique_ptr<sfu::DataSend> d(c.data);
+        if (!d) break;
+        if (absl::Status s = data_router_->send(*d, t); !s.ok()) {
+          sfu::DataEvent ev;
+          ev.type = sfu::DataEvent::Type::kSendFailed;
+          ev.transport_id = d->transport_id;
+          ev.stream = d->stream >= 0 ? static_cast<uint16_t>(d->stream) : 0;
+          ev.set_label(std::string(s.message()));
+          data_sink_.on_data_event(ev);
+        }
+        break;
+      }
     }
   }
   transport_count_.store(transports_->size(), std::memory_order_relaxed);
@@ -226,11 +259,19 @@ void Worker::TxSink::flush() {
   out.clear();
 }
 
+void Worker::DataSink::on_data_event(sfu::DataEvent& ev) {
+  if (!w->data_events_.push(ev)) {
+    w->stats_.events_lost.add();
+    ev.free_payload();
+  }
+}
+
 void Worker::EventSink::on_transport_event(const sfu::TransportEvent& ev) {
   if (!w->events_.push(ev)) w->stats_.events_lost.add();
   // A transport that closed or failed closes its producers and consumers
   // (their kProducerClosed / kConsumerClosed events come through here too).
   if (w->router_) w->router_->on_transport_event(ev);
+  if (w->data_router_) w->data_router_->on_transport_event(ev, Worker::now());
 }
 
 absl::Status Worker::start() {

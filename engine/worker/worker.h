@@ -33,6 +33,7 @@
 #include "engine/net/counters.h"
 #include "engine/net/nanos.h"
 #include "engine/net/packet.h"
+#include "engine/sfu/data_router.h"
 #include "engine/sfu/router.h"
 #include "engine/sfu/sfu_params.h"
 #include "engine/sfu/transport_host.h"
@@ -108,6 +109,10 @@ struct WorkerCommand {
     kPauseConsumer,     // id = consumer id
     kResumeConsumer,    // id = consumer id (asks the producer for a keyframe)
     kSetConsumerLayer,  // id = consumer id, layer
+    // Data channels (engine/sfu/data_router.h): id = transport id.
+    kAddDataConsumer,    // joins data group `group` (the room): channels are relayed
+    kCloseDataConsumer,  // leaves its group
+    kSendData,           // data: one message into a channel (refusal: kSendFailed event)
   };
   Type type = Type::kCloseTransport;
   uint64_t id = 0;                            // transport / producer / consumer id
@@ -116,6 +121,8 @@ struct WorkerCommand {
   sfu::ProducerParams* producer = nullptr;    // kAddProducer
   sfu::ConsumerParams* consumer = nullptr;    // kAddConsumer
   int8_t layer = -1;                          // kSetConsumerLayer: -1 = highest present
+  uint64_t group = 0;                         // kAddDataConsumer
+  sfu::DataSend* data = nullptr;              // kSendData
 };
 
 inline constexpr size_t kNumPacketClasses = static_cast<size_t>(PacketClass::kRtcp) + 1;
@@ -173,6 +180,10 @@ class Worker {
   bool post_command(const WorkerCommand& cmd);
   // Takes one transport event (state changes), false when none.
   bool poll_event(sfu::TransportEvent* ev) { return events_.pop(ev); }
+  // Takes one data-channel event; the caller owns ev->data (free_payload()).
+  bool poll_data_event(sfu::DataEvent* ev) { return data_events_.pop(ev); }
+  // Per-worker data-channel relay counters; any thread.
+  const sfu::DataRouterStats& data_stats() const { return data_router_->stats(); }
   // Transports attached to this worker (for placement), relaxed.
   size_t transport_count() const { return transport_count_.load(std::memory_order_relaxed); }
   // Per-worker WebRTC transport counters (SRTP drops, ...); any thread.
@@ -199,6 +210,11 @@ class Worker {
     void send(Packet* p) override;
     void free(Packet* p) override;
     void flush();
+  };
+  // Data-channel events -> their ring (lost ones counted, payload freed).
+  struct DataSink final : sfu::DataEventSink {
+    Worker* w = nullptr;
+    void on_data_event(sfu::DataEvent& ev) override;
   };
   // Transport events -> the event ring (lost ones counted).
   struct EventSink final : sfu::TransportEventSink {
@@ -236,6 +252,10 @@ class Worker {
   // runs on timers_ while it has producers or consumers.
   std::unique_ptr<sfu::Router> router_;
   TimerHandle router_timer_ = kInvalidTimer;
+  // Data channels: the DataHandler of every transport with SCTP.
+  DataSink data_sink_;
+  std::unique_ptr<sfu::DataRouter> data_router_;
+  SpscRing<sfu::DataEvent, 1024> data_events_;
   SpscRing<WorkerCommand, 256> commands_;
   SpscRing<sfu::TransportEvent, 1024> events_;
 };
