@@ -11,11 +11,9 @@
 // ChannelData / relayed traffic, and its final counters (SIGTERM) show
 // packets relayed to peers.
 //
-// Today ternd's TURN server refuses its own listening endpoints as peers
-// (403 to CreatePermission), so the relayed publisher cannot reach the SFU:
-// the test recognises exactly that from ternd's final TURN counters and
-// SKIPs naming it; any other outcome is asserted as above.
-import {Harness, SkipError, check, waitFor} from './lib/harness.mjs';
+// ternd's TURN server accepts its own media endpoints as peers (never its
+// relayed ports): a 403 to CreatePermission here is a regression and fails.
+import {Harness, check, waitFor} from './lib/harness.mjs';
 
 const ROOM = 'turn';
 
@@ -63,19 +61,6 @@ await t.run(async () => {
     await t.stopChild(t.terndRec);
     const turnLines = t.readLog('ternd', 'out').split('\n').filter((l) => /turn|drops/i.test(l)).map((l) => l.trim());
     t.log(`ternd final counters (TURN): ${turnLines.join(' | ')}`);
-    // The known limitation, recognised precisely: requests refused beyond
-    // the 401 challenges and not one permission installed means ternd's
-    // TURN server answered CreatePermission for its own media endpoint with
-    // 403 (TurnServer's peer check refuses every listening endpoint of every
-    // worker, TurnServerConfig::listen). Anything else fails the test.
-    const m = /turn: requests (\d+) ok (\d+) errors (\d+) \(challenges (\d+)[^)]*\);.*permissions (\d+) channels (\d+)/
-      .exec(t.readLog('ternd', 'out'));
-    if (m && Number(m[3]) > Number(m[4]) && Number(m[5]) === 0 && Number(m[6]) === 0) {
-      throw new SkipError(`ternd's TURN server refuses its own media endpoint 127.0.0.1:${t.udpPort} as a peer ` +
-                          `(403 to CreatePermission: engine/turn/turn_server.cc peer_ok rejects every listening ` +
-                          `endpoint, TurnServerConfig::listen), so a relay-only client cannot reach the SFU on the same ` +
-                          `ternd: publisher ${pubState}; ternd: ${turnLines.filter((l) => /^turn|^drops \(turn/.test(l)).join('; ')}`);
-    }
   }
   check(connected && pubState === 'connected',
         `the relay-only publisher is ${pubState} (ternd relays to its own media address 127.0.0.1:${t.udpPort}); ` +
