@@ -8,6 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "control/datachannel_methods.h"
 #include "control/sdp/sdp_parser.h"
 #include "control/sfu_json.h"
 
@@ -143,8 +144,15 @@ absl::StatusOr<uint64_t> SessionManager::make_transport(const std::string& room,
   o.remote_ice = r.remote_ice;
   if (!r.remote_fingerprints.empty()) o.remote_fingerprint = r.remote_fingerprints[0].fp;
   o.role = r.local_setup == sdp::Setup::kActive ? DtlsRole::kClient : DtlsRole::kServer;
+  o.sctp = sctp_config(r);  // m=application: data channels, relayed in the room
   auto t = transports_.create_transport(o);
   if (!t.ok()) return t.status();
+  if (o.sctp) {
+    if (absl::Status s = join_data_room(transports_, t->id, room); !s.ok()) {
+      (void)transports_.close_transport(t->id);
+      return s;
+    }
+  }
   return t->id;
 }
 

@@ -24,6 +24,7 @@
 #include "absl/strings/str_join.h"
 #include "control/config.h"
 #include "control/control_server.h"
+#include "control/datachannel_methods.h"
 #include "control/turn_config.h"
 #ifdef TERN_HAVE_HTTP
 #include "control/http_gateway.h"
@@ -205,6 +206,7 @@ struct Control {
   std::unique_ptr<TransportManager> transports;  // transport.* (WebRTC)
   std::unique_ptr<SfuManager> sfu;               // room.*, producer.*, consumer.*
   std::unique_ptr<SessionManager> sessions;      // session.* (SDP)
+  std::unique_ptr<DataChannelManager> data;      // datachannel.* (data channels)
 #ifdef TERN_HAVE_HTTP
   std::unique_ptr<HttpGateway> http;  // WHIP/WHEP ([http])
 #endif
@@ -247,6 +249,8 @@ absl::Status start_control(const TerndConfig& cfg, const PacketDriver& drv,
     ctl->sessions->set_publish(
         [ctl](absl::string_view t, const jsonrpc::json& d) { ctl->publish(t, d); });
     if (auto s = ctl->sessions->register_methods(ctl->registry); !s.ok()) return s;
+    ctl->data = std::make_unique<DataChannelManager>(*ctl->transports);
+    if (auto s = ctl->data->register_methods(ctl->registry); !s.ok()) return s;
     v.features.push_back("sfu");
   }
   {
@@ -341,6 +345,11 @@ int serve_until_signal(const sigset_t& stop_signals, const TerndConfig& cfg,
       transports->poll_events([server](absl::string_view topic, const jsonrpc::json& data) {
         if (server) server->publish(topic, data);
       });
+      if (ctl->data) {
+        ctl->data->poll_events([server](absl::string_view topic, const jsonrpc::json& data) {
+          if (server) server->publish(topic, data);
+        });
+      }
       deadline = std::min(deadline, now + kEventPoll);
     }
     int timeout_ms = 3600 * 1000;

@@ -180,6 +180,7 @@ absl::StatusOr<TransportInfo> TransportManager::create_transport(const Transport
     c.dtls.remote_fingerprint = *o.remote_fingerprint;
   }
   c.echo = o.echo;
+  c.sctp = o.sctp;
   auto t = sfu::WebRtcTransport::create(std::move(c), dtls_, Worker::now());
   if (!t.ok()) return absl::InternalError(absl::StrCat("transport: ", t.status().message()));
   Record r;

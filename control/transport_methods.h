@@ -74,6 +74,8 @@ struct TransportOptions {
   std::optional<Fingerprint> remote_fingerprint;
   DtlsRole role = DtlsRole::kServer;
   bool echo = false;
+  // Data channels (SDP m=application); nullopt = none.
+  std::optional<sfu::SctpTransportConfig> sctp;
 };
 
 struct TransportInfo {
