@@ -10,6 +10,9 @@
   const room = params.get('room') || 'demo';
   const name = params.get('name') || `guest-${Math.floor(Math.random() * 1000)}`;
   const small = params.get('video') === 'small';
+  // ?relay=1: every connection goes through ternd's own TURN server (relay
+  // candidates only), which relays into its SFU.
+  const relayOnly = params.get('relay') === '1';
 
   // State the tests read through window.demo.
   const demo = {room, name, pid: '', pub: null, sub: null, roster: [], tiles: {}, subscribes: 0, errors: []};
@@ -51,13 +54,30 @@
     });
   }
 
+  // iceServers from the service (TURN credentials ternd minted), once.
+  let pcConfigCache = null;
+  async function pcConfig() {
+    if (!pcConfigCache) {
+      let iceServers = [];
+      try {
+        const res = await fetch('/api/config', {cache: 'no-store'});
+        if (res.ok) iceServers = (await res.json()).iceServers || [];
+      } catch (e) {
+        console.log(`demo: no /api/config (${e}): direct connections only`);
+      }
+      pcConfigCache = {bundlePolicy: 'max-bundle', iceServers};
+      if (relayOnly) pcConfigCache.iceTransportPolicy = 'relay';
+    }
+    return pcConfigCache;
+  }
+
   async function join() {
     status(`joining room ${room} as ${name}`);
     const video = small ? {width: 320, height: 240} : true;
     const stream = await navigator.mediaDevices.getUserMedia({audio: true, video});
     $('local').srcObject = stream;
     $('me').textContent = `${name} (you)`;
-    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+    const pc = new RTCPeerConnection(await pcConfig());
     for (const track of stream.getTracks()) pc.addTransceiver(track, {direction: 'sendonly', streams: [stream]});
     pc.addEventListener('connectionstatechange', () => console.log(`demo: publish ${pc.connectionState}`));
     await pc.setLocalDescription(await pc.createOffer());
@@ -114,7 +134,7 @@
       clearTiles(new Set());
       return;
     }
-    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+    const pc = new RTCPeerConnection(await pcConfig());
     for (let i = 0; i < others.length; i++) {
       pc.addTransceiver('audio', {direction: 'recvonly'});
       pc.addTransceiver('video', {direction: 'recvonly'});

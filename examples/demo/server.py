@@ -242,6 +242,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         elif url.path == "/api/events":
             self.events(parse_qs(url.query))
+        elif url.path == "/api/config":
+            self.send_json(HTTPStatus.OK, {"iceServers": self.ice_servers()})
         elif url.path == "/api/rooms":
             with self.rooms.lock:
                 rooms = {}
@@ -250,6 +252,18 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(HTTPStatus.OK, rooms)
         else:
             self.error(HTTPStatus.NOT_FOUND, f"no {url.path}")
+
+    def ice_servers(self):
+        """TURN REST credentials minted by ternd (turn.credentials) for its
+        own TURN server, as RTCPeerConnection iceServers; [] when ternd runs
+        without [turn]. A page that forces relay (?relay=1) reaches the SFU
+        through them."""
+        try:
+            c = self.rooms.ternd.call("turn.credentials", user="demo", ttl_s=3600)
+        except (RpcError, OSError, RuntimeError) as e:
+            log(f"no TURN credentials from ternd ({e}): the page connects directly")
+            return []
+        return [{"urls": c["uris"], "username": c["username"], "credential": c["password"]}]
 
     def do_POST(self):
         url = urlparse(self.path)
