@@ -287,6 +287,49 @@ absl::StatusOr<json> TransportManager::connect(const json& p) {
   return json{{"id", rec.id}};
 }
 
+absl::StatusOr<json> TransportManager::restart_ice(const json& p) {
+  auto r = find(p);
+  if (!r.ok()) return r.status();
+  // Both required: a restart without the peer's new credentials could not
+  // check the new generation's USERNAME.
+  for (const char* key : {"remote_ice_ufrag", "remote_ice_pwd"}) {
+    if (!p.contains(key)) {
+      return invalid_param(absl::StrCat("params.", key), "required for an ICE restart");
+    }
+  }
+  auto remote = remote_ice_from(p);
+  if (!remote.ok()) return remote.status();
+  Record& rec = **r;
+  if (rec.failed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("transport ", rec.id, " has failed (", rec.reason, "); create a new one"));
+  }
+  // RFC 8445 §9: both ufrag and pwd change. generate() is random (48 bits of
+  // ufrag), so a repeat is practically impossible; bounded retry anyway.
+  ice::IceCredentials local;
+  for (int i = 0; i < 4; ++i) {
+    auto c = ice::IceCredentials::generate();
+    if (!c.ok())
+      return absl::InternalError(absl::StrCat("ice credentials: ", c.status().message()));
+    local = *std::move(c);
+    if (local.ufrag != rec.local_ice.ufrag && local.pwd != rec.local_ice.pwd) break;
+  }
+  if (local.ufrag == rec.local_ice.ufrag || local.pwd == rec.local_ice.pwd) {
+    return absl::InternalError("ice credentials: could not generate fresh ones");
+  }
+  auto* ir = new IceRestart{local, **remote};
+  WorkerCommand cmd;
+  cmd.type = WorkerCommand::Type::kRestartIce;
+  cmd.id = rec.id;
+  cmd.ice_restart = ir;
+  if (!workers_[rec.worker]->post_command(cmd)) {
+    delete ir;
+    return absl::UnavailableError(absl::StrCat("worker ", rec.worker, " command ring full; retry"));
+  }
+  rec.local_ice = local;
+  return json{{"id", rec.id}, {"ice_ufrag", local.ufrag}, {"ice_pwd", local.pwd}};
+}
+
 absl::Status TransportManager::close_transport(uint64_t id) {
   auto it = records_.find(id);
   if (it == records_.end()) return absl::NotFoundError(absl::StrCat("no transport ", id));
@@ -433,6 +476,20 @@ absl::Status TransportManager::register_methods(jsonrpc::MethodRegistry& registr
        .params = conn,
        .summary = "set the peer's ICE credentials and/or DTLS fingerprint"},
       [this](const json& p, Session&) { return connect(p); });
+  if (!s.ok()) return s;
+  std::vector<jsonrpc::ParamSpec> restart = {id};
+  for (jsonrpc::ParamSpec ps : signalling_params()) {
+    if (ps.name == "remote_fingerprint") continue;  // DTLS is kept
+    ps.required = true;
+    ps.doc =
+        ps.name == "remote_ice_ufrag" ? "the peer's NEW a=ice-ufrag" : "the peer's NEW a=ice-pwd";
+    restart.push_back(ps);
+  }
+  s = registry.register_method(
+      {.name = "transport.restart_ice",
+       .params = restart,
+       .summary = "ICE restart: new local credentials (returned) and the peer's new ones"},
+      [this](const json& p, Session&) { return restart_ice(p); });
   if (!s.ok()) return s;
   s = registry.register_method({.name = "transport.close",
                                 .params = {id},

@@ -1,5 +1,5 @@
 // WebRTC transports on the control socket: transport.create / connect /
-// close / get, and the "transport.state" event (docs/control-protocol.md).
+// restart_ice / close / get, and the "transport.state" event (docs/control-protocol.md).
 //
 // The control thread builds each transport (credentials, ICE agent, DTLS
 // endpoint: everything that allocates or may fail) and hands it to its
@@ -92,7 +92,8 @@ class TransportManager {
   TransportManager(std::vector<Worker*> workers, const PacketDriver* driver,
                    std::shared_ptr<const DtlsContext> dtls);
 
-  // transport.create, transport.connect, transport.close, transport.get.
+  // transport.create, transport.connect, transport.restart_ice,
+  // transport.close, transport.get.
   absl::Status register_methods(jsonrpc::MethodRegistry& registry);
   // Drains every worker's event ring; each event updates the record and is
   // published as topic "transport.state". Returns how many were handled.
@@ -121,6 +122,11 @@ class TransportManager {
   // Handlers, public for unit tests.
   absl::StatusOr<jsonrpc::json> create(const jsonrpc::json& params);
   absl::StatusOr<jsonrpc::json> connect(const jsonrpc::json& params);
+  // transport.restart_ice {id, remote_ice_ufrag, remote_ice_pwd}: new local
+  // credentials generated here, sent with the peer's to the worker (ICE
+  // restart, RFC 8445 §9; DTLS and SRTP are kept); returns {id, ice_ufrag,
+  // ice_pwd} (the new local ones, for the answer SDP).
+  absl::StatusOr<jsonrpc::json> restart_ice(const jsonrpc::json& params);
   absl::StatusOr<jsonrpc::json> close(const jsonrpc::json& params);
   absl::StatusOr<jsonrpc::json> get(const jsonrpc::json& params) const;
 

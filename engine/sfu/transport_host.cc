@@ -65,6 +65,15 @@ WebRtcTransport* TransportHost::find(uint64_t id) {
   return it == by_id_.end() ? nullptr : it->second.t.get();
 }
 
+absl::Status TransportHost::restart_ice(uint64_t id, ice::IceCredentials new_local,
+                                        ice::IceCredentials new_remote, Nanos now) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return absl::NotFoundError(absl::StrCat("no transport ", id));
+  absl::Status s = it->second.t->restart_ice(std::move(new_local), std::move(new_remote), now);
+  if (s.ok()) rearm(it->second, true);
+  return s;
+}
+
 size_t TransportHost::armed_timers() const {
   size_t n = 0;
   for (const auto& [id, e] : by_id_) n += e.timer != 0;

@@ -67,6 +67,10 @@ class TransportHost {
   // Sends close_notify, frees everything, emits kClosed. False if unknown.
   bool close(uint64_t id, Nanos now);
   WebRtcTransport* find(uint64_t id);
+  // ICE restart of transport `id` (WebRtcTransport::restart_ice) and its
+  // timer re-armed. NotFound for an unknown id; else the transport's error.
+  absl::Status restart_ice(uint64_t id, ice::IceCredentials new_local,
+                           ice::IceCredentials new_remote, Nanos now);
   size_t size() const { return by_id_.size(); }
 
   // --- hot path ---

@@ -87,6 +87,23 @@ absl::Status WebRtcTransport::set_remote_fingerprint(const Fingerprint& fp) {
   return dtls_->set_remote_fingerprint(fp);
 }
 
+absl::Status WebRtcTransport::restart_ice(ice::IceCredentials new_local,
+                                          ice::IceCredentials new_remote, Nanos now) {
+  if (released_ || agent_ == nullptr) {
+    return absl::FailedPreconditionError("transport is failed or closed");
+  }
+  if (new_local.empty()) {
+    auto c = ice::IceCredentials::generate();
+    if (!c.ok()) return c.status();
+    new_local = *std::move(c);
+  }
+  // The agent checks both credentials and the demux before changing anything.
+  if (absl::Status s = agent_->restart(new_local, std::move(new_remote), now); !s.ok()) return s;
+  local_ice_ = std::move(new_local);
+  publish_states();
+  return absl::OkStatus();
+}
+
 void WebRtcTransport::on_attached(Nanos now) {
   // DTLS starts when ICE connects (on_ice_event): a client needs a path to
   // send its ClientHello on, and a server's handshake timeout should not run

@@ -204,6 +204,20 @@ class WebRtcTransport {
   // Late signalling (transport.connect). Errors name the field.
   absl::Status set_remote_ice(const ice::IceCredentials& remote);
   absl::Status set_remote_fingerprint(const Fingerprint& fp);
+  // ICE restart (RFC 8445 §9, transport.restart_ice): new local credentials
+  // (both ufrag and pwd must differ from the ones in use; empty: generated)
+  // and the peer's new ones. The agent registers the new ufrag with its
+  // demux at once and keeps answering the old one, so media keeps flowing
+  // on the selected pair, until a check with the NEW credentials nominates;
+  // then the old ufrag and the pairs only it validated are dropped (see
+  // ice_agent.h). DTLS and SRTP are kept: a restart does not redo DTLS.
+  // Media goes to the newly selected pair (kSelectedPairChanged). Errors:
+  // released (FailedPrecondition), credentials (InvalidArgument naming
+  // them), new ufrag on another agent of this demux (AlreadyExists); on
+  // error nothing changed. The caller re-arms the timer (next_deadline()
+  // may move: a restart from kNew restarts the connect timeout).
+  absl::Status restart_ice(ice::IceCredentials new_local, ice::IceCredentials new_remote,
+                           Nanos now);
 
   // Called once the agent is on the worker's demux. DTLS (either role)
   // starts when ICE connects.

@@ -101,6 +101,7 @@ Worker::~Worker() {
     delete c.producer;
     delete c.consumer;
     delete c.data;
+    delete c.ice_restart;
   }
   sfu::DataEvent de;
   while (data_events_.pop(&de)) de.free_payload();
@@ -139,6 +140,14 @@ void Worker::run_commands(Nanos t) {
           if (cc->remote_ice) (void)tr->set_remote_ice(*cc->remote_ice);
           if (cc->remote_fingerprint) (void)tr->set_remote_fingerprint(*cc->remote_fingerprint);
         }
+        break;
+      }
+      case WorkerCommand::Type::kRestartIce: {
+        std::unique_ptr<IceRestart> r(c.ice_restart);
+        // The control plane validated the credentials and checked the
+        // transport was alive; a refusal here (it failed meanwhile) changes
+        // nothing and the failure event already went out.
+        if (r) (void)transports_->restart_ice(c.id, std::move(r->local), std::move(r->remote), t);
         break;
       }
       case WorkerCommand::Type::kCloseTransport:

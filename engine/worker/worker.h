@@ -96,6 +96,16 @@ struct TransportConnect {
   std::optional<Fingerprint> remote_fingerprint;
 };
 
+// ICE restart (transport.restart_ice): the new local credentials (generated
+// by the control thread, already returned to the client) and the peer's new
+// ones. Heap-allocated by the control thread, owned by the command, deleted
+// by the worker. A refusal on the worker (transport failed or closed in the
+// meantime) changes nothing.
+struct IceRestart {
+  ice::IceCredentials local;
+  ice::IceCredentials remote;
+};
+
 // Control thread -> worker (the command ring). Pointers pass ownership.
 struct WorkerCommand {
   enum class Type : uint8_t {
@@ -113,6 +123,7 @@ struct WorkerCommand {
     kAddDataConsumer,    // joins data group `group` (the room): channels are relayed
     kCloseDataConsumer,  // leaves its group
     kSendData,           // data: one message into a channel (refusal: kSendFailed event)
+    kRestartIce,         // id = transport id, ice_restart: new credentials
   };
   Type type = Type::kCloseTransport;
   uint64_t id = 0;                            // transport / producer / consumer id
@@ -123,6 +134,7 @@ struct WorkerCommand {
   int8_t layer = -1;                          // kSetConsumerLayer: -1 = highest present
   uint64_t group = 0;                         // kAddDataConsumer
   sfu::DataSend* data = nullptr;              // kSendData
+  IceRestart* ice_restart = nullptr;          // kRestartIce
 };
 
 inline constexpr size_t kNumPacketClasses = static_cast<size_t>(PacketClass::kRtcp) + 1;
