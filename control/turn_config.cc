@@ -129,8 +129,6 @@ absl::StatusOr<TurnServerConfig> turn_server_config_for_worker(const TurnConfig&
   t.rest_secrets = cfg.rest_secrets;
   t.relay_port_min = uint16_t(cfg.relay_port_min + index * share);
   t.relay_port_max = uint16_t(t.relay_port_min + share - 1);
-  t.node_relay_port_min = uint16_t(cfg.relay_port_min);
-  t.node_relay_port_max = uint16_t(cfg.relay_port_max);
   t.allow_peers = cfg.allow_peers;
   t.deny_peers = cfg.deny_peers;
   t.listen = listen;

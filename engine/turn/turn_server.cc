@@ -508,18 +508,10 @@ bool TurnServer::Request::peer_ok(const Endpoint& peer, const Allocation& a, int
     *reason = "Peer Address Family Mismatch";
     return false;
   }
-  // Our own relayed ports are never peers (our media ports may be: see
-  // TurnServerConfig::listen). Control rate (permissions, channel binds).
-  const TurnServerConfig& c = s.cfg_;
-  const bool node_range = c.node_relay_port_min != 0 || c.node_relay_port_max != 0;
-  const uint16_t lo = node_range ? c.node_relay_port_min : c.relay_port_min;
-  const uint16_t hi = node_range ? c.node_relay_port_max : c.relay_port_max;
-  bool own_relay = false;
-  if (peer.port >= lo && peer.port <= hi) {
-    for (const Endpoint& l : c.listen) own_relay = own_relay || l.same_addr(peer);
-    for (const Endpoint& r : c.relay_addresses) own_relay = own_relay || r.same_addr(peer);
-  }
-  if (own_relay || !s.policy_.allowed(peer)) {
+  // Our own addresses are peers like any other (policy permitting): a
+  // client reaching this node's SFU through its TURN, or two clients of this
+  // server talking relay to relay (client to client).
+  if (!s.policy_.allowed(peer)) {
     *code = turn::kForbidden;
     *reason = "Forbidden";
     return false;

@@ -74,18 +74,11 @@ struct TurnServerConfig {
   std::vector<Endpoint> relay_addresses;
   uint16_t relay_port_min = 49152;  // this worker's relayed ports, inclusive
   uint16_t relay_port_max = 49407;
-  // Every worker's relayed ports together (the node's [turn] relay_ports):
-  // never peers on our own addresses. 0/0: this worker's range.
-  uint16_t node_relay_port_min = 0;
-  uint16_t node_relay_port_max = 0;
   std::vector<Cidr> allow_peers;  // see peer_policy.h
   std::vector<Cidr> deny_peers;
   // The node's own listening endpoints (the SFU's media ports, which are also
-  // TURN's UDP ports). They ARE accepted as peers (policy permitting): that
-  // is how a browser forced through TURN reaches this node's SFU. A relayed
-  // port (any worker's, see node_relay_port_min/max) on one of these
-  // addresses or on relay_addresses is refused with 403: no relay-to-relay
-  // loops.
+  // TURN's UDP ports). Accepted as peers like any address the policy allows:
+  // that is how a browser forced through TURN reaches this node's SFU.
   std::vector<Endpoint> listen;
   uint32_t max_allocations = 1024;         // this worker; beyond: 508
   uint32_t max_allocations_per_user = 16;  // beyond: 486 (per worker)
