@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "engine/dtls/dtls_endpoint.h"
 #include "engine/net/classify.h"
 #include "engine/rtp/rtcp.h"
@@ -121,9 +122,21 @@ struct Events : TransportEventSink {
       if (it->type == t) return &*it;
     return nullptr;
   }
+  bool has(TransportEventType t) const { return count(t) > 0; }
+  // The reason of the first event of type t; "<none>" without one.
+  std::string reason(TransportEventType t) const {
+    for (const auto& e : ev)
+      if (e.type == t) return e.reason;
+    return "<none>";
+  }
 };
 
 inline const Endpoint kServer = ep("127.0.0.1:3478");
+
+// Client `index`'s ICE credentials.
+inline ice::IceCredentials client_creds(int index) {
+  return {"cli" + std::to_string(index), "ClientPassword0123456789"};
+}
 
 // The far side of one transport: what a browser does, from our own cores.
 struct Client {
@@ -134,18 +147,22 @@ struct Client {
   Endpoint addr;
   uint32_t check_serial = 0;
 
-  Client(int index, const Fingerprint& server_fp)
-      : creds{"cli" + std::to_string(index), "ClientPassword0123456789"},
-        addr(ep("192.0.2.10:" + std::to_string(50000 + index))) {
+  // Client `index` at 192.0.2.10:50000+index (documentation range: never on
+  // a wire), with client_cert(), expecting the server's `server_fp`.
+  Client(int index, const Fingerprint& server_fp, DtlsRole role = DtlsRole::kClient)
+      : creds(client_creds(index)), addr(ep("192.0.2.10:" + std::to_string(50000 + index))) {
     ctx = *DtlsContext::create(client_cert());
     DtlsEndpointConfig c;
-    c.role = DtlsRole::kClient;
+    c.role = role;
     c.has_remote_fingerprint = true;
     c.remote_fingerprint = server_fp;
     dtls = *DtlsEndpoint::create(ctx, c);
   }
 
-  Bytes check(const ice::IceCredentials& server) {
+  // A controlling check (nominating unless !use_candidate), signed with the
+  // server's password or `pwd`.
+  Bytes check(const ice::IceCredentials& server, bool use_candidate = true,
+              absl::string_view pwd = "") {
     Bytes buf(512);
     uint8_t txid[12] = {1, 2, 3, 4, 5, 6, 7, 8};
     ++check_serial;
@@ -154,11 +171,13 @@ struct Client {
     w.begin(stun::kMethodBinding, stun::StunClass::kRequest, txid);
     w.add_username(server.ufrag + ":" + creds.ufrag);
     w.add_u32(stun::attr::kPriority, 0x6e7f00ff);
-    w.add(stun::attr::kUseCandidate, 0);
+    if (use_candidate) w.add(stun::attr::kUseCandidate, 0);
     w.add_u64(stun::attr::kIceControlling, 0x1122334455667788ull);
-    auto key = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1, server.pwd);
+    auto key = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1,
+                                        pwd.empty() ? absl::string_view(server.pwd) : pwd);
     w.add_message_integrity(*key);
     w.add_fingerprint();
+    EXPECT_TRUE(w.ok());
     buf.resize(w.size());
     return buf;
   }
@@ -172,6 +191,13 @@ struct Client {
       v.emplace_back(b, b + n);
     }
     return v;
+  }
+
+  // SRTP both ways from the DTLS exported keys.
+  void make_srtp() {
+    ASSERT_TRUE(dtls->has_srtp_keys());
+    out = std::make_unique<SrtpSession>(*SrtpSession::outbound(dtls->srtp_keys()));
+    in = std::make_unique<SrtpSession>(*SrtpSession::inbound(dtls->srtp_keys()));
   }
 
   // Protects plain RTP / RTCP into a packet from us to the server.
@@ -249,9 +275,9 @@ inline Bytes vp8_payload(bool key, size_t size = 200, uint8_t fill = 0) {
   return p;
 }
 
-// Host + router + clients; each client's transport is connected (ICE, DTLS,
-// SRTP both ways).
-class SfuBed : public ::testing::Test {
+// A TransportHost on a real TimerWheel, sending into `sink`, its events into
+// `events`; transports use server_cert().
+class HostBed : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(srtp_library_init().ok());
@@ -261,6 +287,25 @@ class SfuBed : public ::testing::Test {
     timers = std::make_unique<WheelTransportTimers>(*wheel);
     sink.pool = &pool;
     host = std::make_unique<TransportHost>(*timers, sink, events);
+  }
+
+  Nanos t0 = 0;
+  Pool pool;
+  Sink sink;
+  Events events;
+  std::shared_ptr<DtlsContext> server_ctx;
+  std::unique_ptr<TimerWheel> wheel;
+  std::unique_ptr<WheelTransportTimers> timers;
+  std::unique_ptr<TransportHost> host;
+};
+
+// Host + router + clients; each client's transport is connected (ICE, DTLS,
+// SRTP both ways).
+class SfuBed : public HostBed {
+ protected:
+  void SetUp() override {
+    HostBed::SetUp();
+    if (HasFatalFailure()) return;
     router = std::make_unique<Router>(*host, sink, events);
     events.router = router.get();
   }
@@ -301,8 +346,7 @@ class SfuBed : public ::testing::Test {
     }
     EXPECT_EQ(cl->dtls->state(), DtlsState::kConnected);
     EXPECT_TRUE(host->find(id)->srtp_ready());
-    cl->out = std::make_unique<SrtpSession>(*SrtpSession::outbound(cl->dtls->srtp_keys()));
-    cl->in = std::make_unique<SrtpSession>(*SrtpSession::inbound(cl->dtls->srtp_keys()));
+    cl->make_srtp();
     clients.push_back(std::move(cl));
     return *clients.back();
   }
@@ -330,14 +374,6 @@ class SfuBed : public ::testing::Test {
     return v;
   }
 
-  Nanos t0 = 0;
-  Pool pool;
-  Sink sink;
-  Events events;
-  std::shared_ptr<DtlsContext> server_ctx;
-  std::unique_ptr<TimerWheel> wheel;
-  std::unique_ptr<WheelTransportTimers> timers;
-  std::unique_ptr<TransportHost> host;
   std::unique_ptr<Router> router;
   std::vector<std::unique_ptr<Client>> clients;
 };

@@ -6,147 +6,29 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "engine/dtls/dtls_endpoint.h"
-#include "engine/net/classify.h"
-#include "engine/sfu/transport_host.h"
-#include "engine/sfu/wheel_timers.h"
-#include "engine/srtp/srtp_session.h"
-#include "engine/stun/message_integrity.h"
-#include "engine/stun/stun_message.h"
-#include "engine/worker/timer_wheel.h"
+#include "tests/unit/sfu/sfu_test_util.h"
 
 namespace tern::sfu {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using testing::Bytes;
+using testing::Client;
+using testing::client_cert;
+using testing::ep;
+using testing::kServer;
+using testing::mono_now;
+using testing::server_cert;
 
-Nanos mono_now() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-Endpoint ep(const char* s) { return *Endpoint::parse(s); }
-
+// 0: the server's certificate, 1: the client's, 2: one neither side has.
 std::shared_ptr<const DtlsCertificate> cert(int which) {
-  static auto a = *DtlsCertificate::generate();
-  static auto b = *DtlsCertificate::generate();
-  static auto c = *DtlsCertificate::generate();
-  return which == 0 ? a : which == 1 ? b : c;
+  static auto other = *DtlsCertificate::generate();
+  return which == 0 ? server_cert() : which == 1 ? client_cert() : other;
 }
-
-// Buffers live for the whole test; nothing is ever freed back.
-struct Pool {
-  struct Buf {
-    std::vector<uint8_t> storage = std::vector<uint8_t>(2048);
-    Packet pkt;
-  };
-  std::deque<Buf> bufs;
-  Packet* get() {
-    Buf& b = bufs.emplace_back();
-    b.pkt.buf = b.storage.data();
-    b.pkt.capacity = uint32_t(b.storage.size());
-    b.pkt.reset(kDefaultHeadroom);
-    return &b.pkt;
-  }
-  Packet* make(const Bytes& payload, const Endpoint& remote, const Endpoint& local) {
-    Packet* p = get();
-    std::memcpy(p->data(), payload.data(), payload.size());
-    p->len = uint32_t(payload.size());
-    p->remote = remote;
-    p->local = local;
-    return p;
-  }
-};
-
-struct Sink : PacketSink {
-  Pool* pool;
-  std::vector<Packet*> sent;
-  bool empty_pool = false;
-  Packet* alloc() override { return empty_pool ? nullptr : pool->get(); }
-  void send(Packet* p) override { sent.push_back(p); }
-};
-
-struct Events : TransportEventSink {
-  std::vector<TransportEvent> ev;
-  void on_transport_event(const TransportEvent& e) override { ev.push_back(e); }
-  bool has(TransportEventType t) const {
-    for (const auto& e : ev)
-      if (e.type == t) return true;
-    return false;
-  }
-  std::string reason(TransportEventType t) const {
-    for (const auto& e : ev)
-      if (e.type == t) return e.reason;
-    return "<none>";
-  }
-};
-
-const Endpoint kClient = ep("192.0.2.10:50000");  // documentation range: never on a wire
-const Endpoint kServer = ep("127.0.0.1:3478");
-
-// The far side: what a browser does, from our own cores.
-struct Client {
-  ice::IceCredentials creds{"cliA", "ClientPassword0123456789"};
-  std::shared_ptr<DtlsContext> ctx;
-  std::unique_ptr<DtlsEndpoint> dtls;
-  std::unique_ptr<SrtpSession> out, in;
-  Endpoint addr = kClient;
-  uint32_t check_serial = 0;
-
-  Client(DtlsRole role, const Fingerprint& server_fp) {
-    ctx = *DtlsContext::create(cert(1));
-    DtlsEndpointConfig c;
-    c.role = role;
-    c.has_remote_fingerprint = true;
-    c.remote_fingerprint = server_fp;
-    dtls = *DtlsEndpoint::create(ctx, c);
-  }
-
-  Bytes check(const ice::IceCredentials& server, bool use_candidate, absl::string_view pwd = "") {
-    Bytes buf(512);
-    uint8_t txid[12] = {1, 2, 3, 4, 5, 6, 7, 8};
-    ++check_serial;
-    std::memcpy(txid + 8, &check_serial, 4);
-    stun::StunWriter w(buf.data(), buf.size());
-    w.begin(stun::kMethodBinding, stun::StunClass::kRequest, txid);
-    w.add_username(server.ufrag + ":" + creds.ufrag);
-    w.add_u32(stun::attr::kPriority, 0x6e7f00ff);
-    if (use_candidate) w.add(stun::attr::kUseCandidate, 0);
-    w.add_u64(stun::attr::kIceControlling, 0x1122334455667788ull);
-    auto key = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1,
-                                        pwd.empty() ? absl::string_view(server.pwd) : pwd);
-    w.add_message_integrity(*key);
-    w.add_fingerprint();
-    EXPECT_TRUE(w.ok());
-    buf.resize(w.size());
-    return buf;
-  }
-
-  std::vector<Bytes> drain() {
-    std::vector<Bytes> v;
-    uint8_t b[4096];
-    for (int i = 0; i < 100; ++i) {
-      size_t n = dtls->poll_output(b, sizeof(b));
-      if (n == 0) break;
-      v.emplace_back(b, b + n);
-    }
-    return v;
-  }
-
-  void make_srtp() {
-    ASSERT_TRUE(dtls->has_srtp_keys());
-    out = std::make_unique<SrtpSession>(*SrtpSession::outbound(dtls->srtp_keys()));
-    in = std::make_unique<SrtpSession>(*SrtpSession::inbound(dtls->srtp_keys()));
-  }
-};
 
 Bytes rtp_packet(uint16_t seq, uint32_t ssrc, size_t payload) {
   Bytes b(12 + payload);
@@ -161,23 +43,14 @@ Bytes rtp_packet(uint16_t seq, uint32_t ssrc, size_t payload) {
   return b;
 }
 
-class TransportTest : public ::testing::Test {
+// The host's DTLS certificate is cert(0).
+class TransportTest : public testing::HostBed {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(srtp_library_init().ok());
-    t0 = mono_now();
-    server_ctx = *DtlsContext::create(cert(0));
-    wheel = std::make_unique<TimerWheel>(1024, kMillisecond, t0);
-    timers = std::make_unique<WheelTransportTimers>(*wheel);
-    sink.pool = &pool;
-    host = std::make_unique<TransportHost>(*timers, sink, events);
-  }
-
   // Adds transport 1 (echo) expecting the client's certificate (or `fp_cert`).
   WebRtcTransport* add(DtlsRole role = DtlsRole::kServer, int fp_cert = 1, bool echo = true) {
     WebRtcTransportConfig c;
     c.id = 1;
-    c.remote_ice = client_creds();
+    c.remote_ice = testing::client_creds(0);
     c.dtls.role = role;
     c.dtls.has_remote_fingerprint = true;
     c.dtls.remote_fingerprint = cert(fp_cert)->fingerprint();
@@ -188,7 +61,6 @@ class TransportTest : public ::testing::Test {
     EXPECT_TRUE(host->add(*std::move(t), t0).ok());
     return host->find(1);
   }
-  static ice::IceCredentials client_creds() { return {"cliA", "ClientPassword0123456789"}; }
 
   // One nominating check; returns the STUN route.
   ice::StunRoute check(Client& cl, bool use_candidate = true, absl::string_view pwd = "") {
@@ -221,6 +93,24 @@ class TransportTest : public ::testing::Test {
     }
   }
 
+  // Sends `plain` SRTP-protected from `cl` to the echoing transport; returns
+  // the one packet that came back, unprotected (empty on any failure).
+  Bytes echo(Client& cl, const Bytes& plain, bool rtcp) {
+    Packet* p = cl.protect(pool, plain, rtcp);
+    EXPECT_EQ(classify(p->data(), p->len), rtcp ? PacketClass::kRtcp : PacketClass::kRtp);
+    bool consumed = false;
+    EXPECT_TRUE(host->handle_media(p, rtcp, mono_now(), &consumed));
+    EXPECT_TRUE(consumed);
+    if (sink.sent.size() != 1u) {
+      ADD_FAILURE() << sink.sent.size() << " packets echoed, want 1";
+      return {};
+    }
+    Packet* back = sink.sent[0];
+    sink.sent.clear();
+    EXPECT_EQ(back->remote, cl.addr);
+    return cl.unprotect(back);
+  }
+
   void connect(Client& cl) {
     ASSERT_EQ(check(cl), ice::StunRoute::kRespond);
     ASSERT_TRUE(events.has(TransportEventType::kIceConnected));
@@ -230,14 +120,6 @@ class TransportTest : public ::testing::Test {
     shuttle(cl);
   }
 
-  Nanos t0 = 0;
-  Pool pool;
-  Sink sink;
-  Events events;
-  std::shared_ptr<DtlsContext> server_ctx;
-  std::unique_ptr<TimerWheel> wheel;
-  std::unique_ptr<WheelTransportTimers> timers;
-  std::unique_ptr<TransportHost> host;
   ice::IceCredentials local;
 };
 
@@ -245,7 +127,7 @@ TEST_F(TransportTest, ConnectHandshakeAndEchoByteExact) {
   WebRtcTransport* t = add();
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(host->demux().ufrag_count(), 1u);
-  Client cl(DtlsRole::kClient, cert(0)->fingerprint());
+  Client cl(0, cert(0)->fingerprint());
   connect(cl);
   ASSERT_EQ(cl.dtls->state(), DtlsState::kConnected);
   ASSERT_EQ(t->dtls_state(), DtlsState::kConnected);
@@ -258,36 +140,11 @@ TEST_F(TransportTest, ConnectHandshakeAndEchoByteExact) {
 
   for (uint16_t seq = 1; seq <= 100; ++seq) {
     Bytes plain = rtp_packet(seq, 0xCAFEBABE, 20 + seq * 5);
-    Packet* p = pool.make(plain, cl.addr, kServer);
-    size_t len = p->len;
-    ASSERT_EQ(cl.out->protect_rtp(p->data(), &len, p->capacity - p->off), SrtpStatus::kOk);
-    p->len = uint32_t(len);
-    ASSERT_EQ(classify(p->data(), p->len), PacketClass::kRtp);
-    bool consumed = false;
-    ASSERT_TRUE(host->handle_media(p, false, mono_now(), &consumed));
-    ASSERT_TRUE(consumed);
-    ASSERT_EQ(sink.sent.size(), 1u);
-    Packet* back = sink.sent[0];
-    sink.sent.clear();
-    EXPECT_EQ(back->remote, cl.addr);
-    size_t blen = back->len;
-    ASSERT_EQ(cl.in->unprotect_rtp(back->data(), &blen), SrtpStatus::kOk);
-    ASSERT_EQ(Bytes(back->data(), back->data() + blen), plain);
+    ASSERT_EQ(echo(cl, plain, /*rtcp=*/false), plain) << "seq " << seq;
   }
   // RTCP (a receiver report with no blocks) round trip too.
   Bytes rr = {0x80, 201, 0x00, 0x01, 0xCA, 0xFE, 0xBA, 0xBE};
-  Packet* p = pool.make(rr, cl.addr, kServer);
-  size_t len = p->len;
-  ASSERT_EQ(cl.out->protect_rtcp(p->data(), &len, p->capacity - p->off), SrtpStatus::kOk);
-  p->len = uint32_t(len);
-  ASSERT_EQ(classify(p->data(), p->len), PacketClass::kRtcp);
-  bool consumed = false;
-  ASSERT_TRUE(host->handle_media(p, true, mono_now(), &consumed));
-  ASSERT_TRUE(consumed);
-  ASSERT_EQ(sink.sent.size(), 1u);
-  size_t blen = sink.sent[0]->len;
-  ASSERT_EQ(cl.in->unprotect_rtcp(sink.sent[0]->data(), &blen), SrtpStatus::kOk);
-  EXPECT_EQ(Bytes(sink.sent[0]->data(), sink.sent[0]->data() + blen), rr);
+  EXPECT_EQ(echo(cl, rr, /*rtcp=*/true), rr);
   EXPECT_EQ(t->stats()->rtp_in.get(), 100u);
   EXPECT_EQ(t->stats()->rtp_out.get(), 100u);
   EXPECT_EQ(t->stats()->rtcp_in.get(), 1u);
@@ -296,7 +153,7 @@ TEST_F(TransportTest, ConnectHandshakeAndEchoByteExact) {
 
 TEST_F(TransportTest, WeAreDtlsClient) {
   WebRtcTransport* t = add(DtlsRole::kClient);
-  Client cl(DtlsRole::kServer, cert(0)->fingerprint());
+  Client cl(0, cert(0)->fingerprint(), DtlsRole::kServer);
   cl.dtls->start(mono_now());
   ASSERT_EQ(check(cl), ice::StunRoute::kRespond);
   // Our ClientHello left through the sink toward the nominated pair.
@@ -309,7 +166,7 @@ TEST_F(TransportTest, WeAreDtlsClient) {
 
 TEST_F(TransportTest, FingerprintMismatchFailsWithReasonAndFrees) {
   WebRtcTransport* t = add(DtlsRole::kServer, /*fp_cert=*/2);  // expects another certificate
-  Client cl(DtlsRole::kClient, cert(0)->fingerprint());
+  Client cl(0, cert(0)->fingerprint());
   connect(cl);
   ASSERT_TRUE(events.has(TransportEventType::kDtlsFailed));
   EXPECT_NE(events.reason(TransportEventType::kDtlsFailed).find("fingerprint mismatch"),
@@ -335,7 +192,7 @@ TEST_F(TransportTest, FingerprintMismatchFailsWithReasonAndFrees) {
 
 TEST_F(TransportTest, ReplayedAndForgedSrtpDroppedAndCounted) {
   WebRtcTransport* t = add();
-  Client cl(DtlsRole::kClient, cert(0)->fingerprint());
+  Client cl(0, cert(0)->fingerprint());
   connect(cl);
   ASSERT_TRUE(t->srtp_ready());
   cl.make_srtp();
@@ -373,7 +230,7 @@ TEST_F(TransportTest, ReplayedAndForgedSrtpDroppedAndCounted) {
 
 TEST_F(TransportTest, MediaBeforeKeysIsNotDelivered) {
   WebRtcTransport* t = add();
-  Client cl(DtlsRole::kClient, cert(0)->fingerprint());
+  Client cl(0, cert(0)->fingerprint());
   ASSERT_EQ(check(cl), ice::StunRoute::kRespond);
   bool consumed = true;
   ASSERT_TRUE(host->handle_media(pool.make(rtp_packet(1, 5, 40), cl.addr, kServer), false,
@@ -384,7 +241,7 @@ TEST_F(TransportTest, MediaBeforeKeysIsNotDelivered) {
 
 TEST_F(TransportTest, WrongIcePasswordCreatesNoState) {
   WebRtcTransport* t = add();
-  Client cl(DtlsRole::kClient, cert(0)->fingerprint());
+  Client cl(0, cert(0)->fingerprint());
   EXPECT_EQ(check(cl, true, "WrongPassword0123456789xx"), ice::StunRoute::kRespond);  // 401
   EXPECT_EQ(host->demux().tuple_count(), 0u);
   EXPECT_EQ(t->ice_state(), ice::IceState::kNew);
@@ -399,7 +256,7 @@ TEST_F(TransportTest, WrongIcePasswordCreatesNoState) {
 
 TEST_F(TransportTest, ConsentTimeoutFailsAndFrees) {
   WebRtcTransport* t = add();
-  Client cl(DtlsRole::kClient, cert(0)->fingerprint());
+  Client cl(0, cert(0)->fingerprint());
   connect(cl);
   ASSERT_TRUE(t->srtp_ready());
   ASSERT_EQ(host->demux().tuple_count(), 1u);
@@ -430,7 +287,7 @@ TEST_F(TransportTest, NoNominationFails) {
 
 TEST_F(TransportTest, CloseFreesEverything) {
   add();
-  Client cl(DtlsRole::kClient, cert(0)->fingerprint());
+  Client cl(0, cert(0)->fingerprint());
   connect(cl);
   ASSERT_EQ(cl.dtls->state(), DtlsState::kConnected);
   ASSERT_GT(wheel->size(), 0u);
@@ -452,7 +309,7 @@ TEST_F(TransportTest, CloseFreesEverything) {
 
 TEST_F(TransportTest, PeerCloseNotifyReleases) {
   WebRtcTransport* t = add();
-  Client cl(DtlsRole::kClient, cert(0)->fingerprint());
+  Client cl(0, cert(0)->fingerprint());
   connect(cl);
   cl.dtls->close(mono_now());
   shuttle(cl);
