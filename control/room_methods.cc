@@ -14,6 +14,34 @@ namespace tern {
 using jsonrpc::invalid_param;
 using jsonrpc::json;
 
+namespace {
+
+// InvalidArgument naming params.mid when one of `records` (producers or
+// consumers, `what`) already has `mid` on `transport_id`.
+template <typename Records>
+absl::Status mid_unused(const Records& records, const char* what, uint64_t transport_id,
+                        const std::string& mid) {
+  for (const auto& [id, r] : records) {
+    if (r.spec.transport_id == transport_id && r.spec.mid == mid) {
+      return invalid_param("params.mid", absl::StrCat("mid \"", mid, "\" has ", what, " ", id,
+                                                      " on transport ", transport_id));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Files a record the worker took: its spec moves in, the next id is used up.
+template <typename Record, typename Spec>
+uint64_t file_record(std::map<uint64_t, Record>& records, uint64_t& next, Record r, Spec spec) {
+  ++next;
+  r.spec = std::move(spec);
+  uint64_t id = r.id;
+  records.emplace(id, std::move(r));
+  return id;
+}
+
+}  // namespace
+
 absl::Status check_room_name(const std::string& name, const char* field) {
   if (name.empty() || name.size() > 64) {
     return invalid_param(field, absl::StrCat("must be 1..64 characters, got ", name.size()));
@@ -44,6 +72,38 @@ absl::Status SfuManager::post(uint16_t worker, const WorkerCommand& cmd) {
     return absl::UnavailableError(absl::StrCat("worker ", worker, " command ring full; retry"));
   }
   return absl::OkStatus();
+}
+
+absl::Status SfuManager::post_owned(uint16_t worker, const WorkerCommand& cmd) {
+  absl::Status s = post(worker, cmd);
+  if (!s.ok()) {  // the worker never saw them
+    delete cmd.producer;
+    delete cmd.consumer;
+  }
+  return s;
+}
+
+template <typename Record>
+absl::Status SfuManager::close_record(const std::map<uint64_t, Record>& records, const char* what,
+                                      WorkerCommand::Type type, uint64_t id,
+                                      void (SfuManager::*drop)(uint64_t, const std::string&),
+                                      const std::string& reason) {
+  auto r = find_record(records, what, id);
+  if (!r.ok()) return r.status();
+  if (absl::Status s = post((*r)->worker, {.type = type, .id = id}); !s.ok()) return s;
+  (this->*drop)(id, reason);
+  return absl::OkStatus();
+}
+
+absl::Status SfuManager::check_mid(const std::string& mid, uint64_t transport_id,
+                                   bool consumers_too) const {
+  if (mid.empty() || mid.size() > 16) {
+    return invalid_param("params.mid", "must be 1..16 characters");
+  }
+  if (consumers_too) {
+    if (auto s = mid_unused(consumers_, "consumer", transport_id, mid); !s.ok()) return s;
+  }
+  return mid_unused(producers_, "producer", transport_id, mid);
 }
 
 // ---- rooms ------------------------------------------------------------------
@@ -182,15 +242,7 @@ absl::StatusOr<uint64_t> SfuManager::create_producer(ProducerSpec spec) {
                          absl::StrCat("transport ", spec.transport_id,
                                       " is in no room (transport.create with room=...)"));
   }
-  if (spec.mid.empty() || spec.mid.size() > 16) {
-    return invalid_param("params.mid", "must be 1..16 characters");
-  }
-  for (const auto& [id, p] : producers_) {
-    if (p.spec.transport_id == spec.transport_id && p.spec.mid == spec.mid) {
-      return invalid_param("params.mid", absl::StrCat("mid \"", spec.mid, "\" has producer ", id,
-                                                      " on transport ", spec.transport_id));
-    }
-  }
+  if (auto s = check_mid(spec.mid, spec.transport_id, /*consumers_too=*/false); !s.ok()) return s;
   if (spec.codecs.empty()) return invalid_param("params.codecs", "at least one codec");
   if (spec.layers.empty()) spec.layers.emplace_back();
   if (spec.layers.size() > 4) return invalid_param("params.layers", "at most 4 layers");
@@ -208,30 +260,17 @@ absl::StatusOr<uint64_t> SfuManager::create_producer(ProducerSpec spec) {
   params->ext = spec.ext;
   params->layers = spec.layers;
   params->stats = p.stats;
-  WorkerCommand cmd;
-  cmd.type = WorkerCommand::Type::kAddProducer;
-  cmd.id = p.id;
-  cmd.producer = params;
-  if (absl::Status s = post(p.worker, cmd); !s.ok()) {
-    delete params;
+  if (absl::Status s = post_owned(
+          p.worker, {.type = WorkerCommand::Type::kAddProducer, .id = p.id, .producer = params});
+      !s.ok()) {
     return s;
   }
-  ++next_producer_;
-  p.spec = std::move(spec);
-  uint64_t id = p.id;
-  producers_.emplace(id, std::move(p));
-  return id;
+  return file_record(producers_, next_producer_, std::move(p), std::move(spec));
 }
 
 absl::Status SfuManager::close_producer(uint64_t id, const std::string& reason) {
-  auto it = producers_.find(id);
-  if (it == producers_.end()) return absl::NotFoundError(absl::StrCat("no producer ", id));
-  WorkerCommand cmd;
-  cmd.type = WorkerCommand::Type::kCloseProducer;
-  cmd.id = id;
-  if (absl::Status s = post(it->second.worker, cmd); !s.ok()) return s;
-  drop_producer(id, reason);
-  return absl::OkStatus();
+  return close_record(producers_, "producer", WorkerCommand::Type::kCloseProducer, id,
+                      &SfuManager::drop_producer, reason);
 }
 
 void SfuManager::drop_producer(uint64_t id, const std::string& reason) {
@@ -293,21 +332,7 @@ absl::StatusOr<uint64_t> SfuManager::create_consumer(ConsumerSpec spec) {
                                       room.empty() ? "no room" : "room \"" + room + "\"",
                                       "; producer ", prod.id, " is in room \"", prod.room, "\""));
   }
-  if (spec.mid.empty() || spec.mid.size() > 16) {
-    return invalid_param("params.mid", "must be 1..16 characters");
-  }
-  for (const auto& [id, c] : consumers_) {
-    if (c.spec.transport_id == spec.transport_id && c.spec.mid == spec.mid) {
-      return invalid_param("params.mid", absl::StrCat("mid \"", spec.mid, "\" has consumer ", id,
-                                                      " on transport ", spec.transport_id));
-    }
-  }
-  for (const auto& [id, p] : producers_) {
-    if (p.spec.transport_id == spec.transport_id && p.spec.mid == spec.mid) {
-      return invalid_param("params.mid", absl::StrCat("mid \"", spec.mid, "\" has producer ", id,
-                                                      " on transport ", spec.transport_id));
-    }
-  }
+  if (auto s = check_mid(spec.mid, spec.transport_id, /*consumers_too=*/true); !s.ok()) return s;
   bool common = false, rtx = false;
   for (const sfu::RtpCodecParams& c : spec.codecs) {
     rtx = rtx || c.rtx_pt >= 0;
@@ -355,30 +380,17 @@ absl::StatusOr<uint64_t> SfuManager::create_consumer(ConsumerSpec spec) {
   params->preferred_layer = spec.layer;
   params->paused = spec.paused;
   params->stats = c.stats;
-  WorkerCommand cmd;
-  cmd.type = WorkerCommand::Type::kAddConsumer;
-  cmd.id = c.id;
-  cmd.consumer = params;
-  if (absl::Status s = post(c.worker, cmd); !s.ok()) {
-    delete params;
+  if (absl::Status s = post_owned(
+          c.worker, {.type = WorkerCommand::Type::kAddConsumer, .id = c.id, .consumer = params});
+      !s.ok()) {
     return s;
   }
-  ++next_consumer_;
-  c.spec = std::move(spec);
-  uint64_t id = c.id;
-  consumers_.emplace(id, std::move(c));
-  return id;
+  return file_record(consumers_, next_consumer_, std::move(c), std::move(spec));
 }
 
 absl::Status SfuManager::close_consumer(uint64_t id, const std::string& reason) {
-  auto it = consumers_.find(id);
-  if (it == consumers_.end()) return absl::NotFoundError(absl::StrCat("no consumer ", id));
-  WorkerCommand cmd;
-  cmd.type = WorkerCommand::Type::kCloseConsumer;
-  cmd.id = id;
-  if (absl::Status s = post(it->second.worker, cmd); !s.ok()) return s;
-  drop_consumer(id, reason);
-  return absl::OkStatus();
+  return close_record(consumers_, "consumer", WorkerCommand::Type::kCloseConsumer, id,
+                      &SfuManager::drop_consumer, reason);
 }
 
 void SfuManager::drop_consumer(uint64_t id, const std::string& reason) {

@@ -35,6 +35,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "control/jsonrpc_registry.h"
 #include "control/transport_methods.h"
 #include "engine/sfu/sfu_params.h"
@@ -157,6 +158,18 @@ class SfuManager final : public TransportObserver {
   void drop_producer(uint64_t id, const std::string& reason);
   void drop_consumer(uint64_t id, const std::string& reason);
   absl::Status post(uint16_t worker, const WorkerCommand& cmd);
+  // post(), deleting the params the command carries when the ring is full.
+  absl::Status post_owned(uint16_t worker, const WorkerCommand& cmd);
+  // Tells the worker to close `id` of `records` (NotFound "no <what> <id>"),
+  // then drops the record.
+  template <typename Record>
+  absl::Status close_record(const std::map<uint64_t, Record>& records, const char* what,
+                            WorkerCommand::Type type, uint64_t id,
+                            void (SfuManager::*drop)(uint64_t, const std::string&),
+                            const std::string& reason);
+  // params.mid: 1..16 characters, not used on the transport by a producer
+  // (nor, with consumers_too, by a consumer).
+  absl::Status check_mid(const std::string& mid, uint64_t transport_id, bool consumers_too) const;
   uint32_t fresh_ssrc(uint64_t transport_id);
   void emit(const char* topic, jsonrpc::json data);
 
@@ -170,6 +183,15 @@ class SfuManager final : public TransportObserver {
   uint64_t next_consumer_ = 1;
   std::mt19937_64 rng_;
 };
+
+// &records[id] (const for const records), or NotFound "no <what> <id>".
+template <typename Records>
+auto find_record(Records& records, const char* what, uint64_t id)
+    -> absl::StatusOr<decltype(&records.begin()->second)> {
+  auto it = records.find(id);
+  if (it == records.end()) return absl::NotFoundError(absl::StrCat("no ", what, " ", id));
+  return &it->second;
+}
 
 // Room names: 1..64 of A-Z a-z 0-9 - _ . ~ (URL-safe: WHIP/WHEP paths).
 absl::Status check_room_name(const std::string& name, const char* field);

@@ -2,6 +2,9 @@
 // (docs/control-protocol.md). Params are declared here and checked by the
 // registry before a handler runs; the handlers check the rest (codec lists,
 // ids) and name the field in every error.
+#include <cstdint>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "control/room_methods.h"
 #include "control/sfu_json.h"
@@ -20,6 +23,50 @@ absl::StatusOr<uint32_t> optional_ssrc(const json& p, const char* key) {
   if (!p.contains(key)) return uint32_t{0};
   int64_t v = p[key].get<int64_t>();
   return uint32_t(v);
+}
+
+// An integer param in [min, max].
+ParamSpec integer(const char* name, bool required, int64_t min, int64_t max = INT64_MAX,
+                  const char* doc = "") {
+  return {.name = name,
+          .type = ParamType::kInteger,
+          .required = required,
+          .min = min,
+          .max = max,
+          .doc = doc};
+}
+
+// A string (bytes) or array (items) param of at most max_length.
+ParamSpec sized(const char* name, ParamType type, bool required, size_t max_length,
+                const char* doc = "") {
+  return {.name = name, .type = type, .required = required, .max_length = max_length, .doc = doc};
+}
+
+// params.codecs (checked against `kind`), then params.extensions (optional).
+absl::Status codecs_and_extensions(const json& p, sfu::SfuMediaKind kind,
+                                   std::vector<sfu::RtpCodecParams>& codecs,
+                                   sfu::RtpExtensionIds& ext) {
+  auto c = codecs_from_json(p["codecs"], kind, "params.codecs");
+  if (!c.ok()) return c.status();
+  codecs = *std::move(c);
+  if (p.contains("extensions")) {
+    auto e = extensions_from_json(p["extensions"], "params.extensions");
+    if (!e.ok()) return e.status();
+    ext = *e;
+  }
+  return absl::OkStatus();
+}
+
+// The answer to a close: {id, closed: true}, or the error.
+absl::StatusOr<json> closed(uint64_t id, const absl::Status& s) {
+  if (!s.ok()) return s;
+  return json{{"id", id}, {"closed", true}};
+}
+
+// A registry handler: `method` of `m` on the params.
+template <auto method>
+jsonrpc::Handler call(SfuManager* m) {
+  return [m](const json& p, Session&) { return (m->*method)(p); };
 }
 
 }  // namespace
@@ -92,14 +139,7 @@ absl::StatusOr<json> SfuManager::producer_create(const json& p) {
   if (!kind.ok()) return kind.status();
   s.kind = *kind;
   s.mid = p["mid"].get<std::string>();
-  auto codecs = codecs_from_json(p["codecs"], s.kind, "params.codecs");
-  if (!codecs.ok()) return codecs.status();
-  s.codecs = *std::move(codecs);
-  if (p.contains("extensions")) {
-    auto ext = extensions_from_json(p["extensions"], "params.extensions");
-    if (!ext.ok()) return ext.status();
-    s.ext = *ext;
-  }
+  if (auto st = codecs_and_extensions(p, s.kind, s.codecs, s.ext); !st.ok()) return st;
   auto layers = layers_from_json(p.value("layers", json::array()), "params.layers");
   if (!layers.ok()) return layers.status();
   s.layers = *std::move(layers);
@@ -115,16 +155,14 @@ absl::StatusOr<json> SfuManager::producer_create(const json& p) {
 
 absl::StatusOr<json> SfuManager::producer_close(const json& p) {
   uint64_t id = p["id"].get<uint64_t>();
-  if (absl::Status s = close_producer(id, "producer.close"); !s.ok()) return s;
-  return json{{"id", id}, {"closed", true}};
+  return closed(id, close_producer(id, "producer.close"));
 }
 
 absl::StatusOr<json> SfuManager::producer_get(const json& p) const {
-  uint64_t id = p["id"].get<uint64_t>();
-  const Producer* x = producer(id);
-  if (x == nullptr) return absl::NotFoundError(absl::StrCat("no producer ", id));
-  json out = producer_json(*x);
-  out["stats"] = producer_stats_json(*x->stats, x->spec.layers.size());
+  auto x = find_record(producers_, "producer", p["id"].get<uint64_t>());
+  if (!x.ok()) return x.status();
+  json out = producer_json(**x);
+  out["stats"] = producer_stats_json(*(*x)->stats, (*x)->spec.layers.size());
   return out;
 }
 
@@ -148,14 +186,7 @@ absl::StatusOr<json> SfuManager::consumer_create(const json& p) {
   s.mid = p["mid"].get<std::string>();
   const Producer* prod = producer(s.producer_id);
   if (prod == nullptr) return absl::NotFoundError(absl::StrCat("no producer ", s.producer_id));
-  auto codecs = codecs_from_json(p["codecs"], prod->spec.kind, "params.codecs");
-  if (!codecs.ok()) return codecs.status();
-  s.codecs = *std::move(codecs);
-  if (p.contains("extensions")) {
-    auto ext = extensions_from_json(p["extensions"], "params.extensions");
-    if (!ext.ok()) return ext.status();
-    s.ext = *ext;
-  }
+  if (auto st = codecs_and_extensions(p, prod->spec.kind, s.codecs, s.ext); !st.ok()) return st;
   auto ssrc = optional_ssrc(p, "ssrc");
   auto rtx = optional_ssrc(p, "rtx_ssrc");
   s.ssrc = *ssrc;
@@ -194,85 +225,66 @@ json SfuManager::consumer_json(const Consumer& x) const {
 
 absl::StatusOr<json> SfuManager::consumer_close(const json& p) {
   uint64_t id = p["id"].get<uint64_t>();
-  if (absl::Status s = close_consumer(id, "consumer.close"); !s.ok()) return s;
-  return json{{"id", id}, {"closed", true}};
+  return closed(id, close_consumer(id, "consumer.close"));
 }
 
 absl::StatusOr<json> SfuManager::consumer_pause(const json& p, bool pause) {
   uint64_t id = p["id"].get<uint64_t>();
-  auto it = consumers_.find(id);
-  if (it == consumers_.end()) return absl::NotFoundError(absl::StrCat("no consumer ", id));
-  WorkerCommand cmd;
-  cmd.type = pause ? WorkerCommand::Type::kPauseConsumer : WorkerCommand::Type::kResumeConsumer;
-  cmd.id = id;
-  if (absl::Status s = post(it->second.worker, cmd); !s.ok()) return s;
+  auto c = find_record(consumers_, "consumer", id);
+  if (!c.ok()) return c.status();
+  WorkerCommand::Type type =
+      pause ? WorkerCommand::Type::kPauseConsumer : WorkerCommand::Type::kResumeConsumer;
+  if (absl::Status s = post((*c)->worker, {.type = type, .id = id}); !s.ok()) return s;
   // The worker writes it too once it ran the command; set now so a get right
   // after the call reads what was asked.
-  it->second.stats->paused.store(pause, std::memory_order_relaxed);
+  (*c)->stats->paused.store(pause, std::memory_order_relaxed);
   return json{{"id", id}, {"paused", pause}};
 }
 
 absl::StatusOr<json> SfuManager::consumer_set_layer(const json& p) {
   uint64_t id = p["id"].get<uint64_t>();
-  auto it = consumers_.find(id);
-  if (it == consumers_.end()) return absl::NotFoundError(absl::StrCat("no consumer ", id));
+  auto c = find_record(consumers_, "consumer", id);
+  if (!c.ok()) return c.status();
   int64_t layer = p["layer"].get<int64_t>();
-  const Producer* prod = producer(it->second.spec.producer_id);
+  const Producer* prod = producer((*c)->spec.producer_id);
   size_t n = prod ? prod->spec.layers.size() : 1;
   if (layer >= int64_t(n)) {
     return invalid_param("params.layer",
-                         absl::StrCat("producer ", it->second.spec.producer_id, " has ", n,
+                         absl::StrCat("producer ", (*c)->spec.producer_id, " has ", n,
                                       " layer(s) (0..", n - 1, ", or -1 for the highest)"));
   }
-  WorkerCommand cmd;
-  cmd.type = WorkerCommand::Type::kSetConsumerLayer;
-  cmd.id = id;
-  cmd.layer = int8_t(layer);
-  if (absl::Status s = post(it->second.worker, cmd); !s.ok()) return s;
-  it->second.layer = int8_t(layer);
+  if (absl::Status s =
+          post((*c)->worker,
+               {.type = WorkerCommand::Type::kSetConsumerLayer, .id = id, .layer = int8_t(layer)});
+      !s.ok()) {
+    return s;
+  }
+  (*c)->layer = int8_t(layer);
   return json{{"id", id}, {"layer", layer}};
 }
 
 absl::StatusOr<json> SfuManager::consumer_get(const json& p) const {
-  uint64_t id = p["id"].get<uint64_t>();
-  const Consumer* x = consumer(id);
-  if (x == nullptr) return absl::NotFoundError(absl::StrCat("no consumer ", id));
-  json out = consumer_json(*x);
-  out["current_layer"] = x->current;
-  out["stats"] = consumer_stats_json(*x->stats);
+  auto x = find_record(consumers_, "consumer", p["id"].get<uint64_t>());
+  if (!x.ok()) return x.status();
+  json out = consumer_json(**x);
+  out["current_layer"] = (*x)->current;
+  out["stats"] = consumer_stats_json(*(*x)->stats);
   return out;
 }
 
 absl::Status SfuManager::register_methods(jsonrpc::MethodRegistry& reg) {
-  ParamSpec room{.name = "room",
-                 .type = ParamType::kString,
-                 .required = true,
-                 .max_length = 64,
-                 .doc = "room name: 1..64 of A-Z a-z 0-9 - _ . ~"};
-  ParamSpec id{.name = "id", .type = ParamType::kInteger, .required = true, .min = 1};
-  ParamSpec transport{.name = "transport_id",
-                      .type = ParamType::kInteger,
-                      .required = true,
-                      .min = 1,
-                      .doc = "a transport of the room (transport.create room=...)"};
-  ParamSpec mid{.name = "mid", .type = ParamType::kString, .required = true, .max_length = 16};
-  ParamSpec codecs{.name = "codecs",
-                   .type = ParamType::kArray,
-                   .required = true,
-                   .max_length = 16,
-                   .doc = "[{name, pt, clock_rate?, rtx_pt?, rtcp_fb?}]"};
-  ParamSpec exts{.name = "extensions",
-                 .type = ParamType::kArray,
-                 .max_length = 32,
-                 .doc = "[{id, uri}] (a=extmap)"};
-  ParamSpec ssrc{.name = "ssrc", .type = ParamType::kInteger, .min = 1, .max = 0xffffffffLL};
-  ParamSpec rtx_ssrc{
-      .name = "rtx_ssrc", .type = ParamType::kInteger, .min = 1, .max = 0xffffffffLL};
-  ParamSpec layer{.name = "layer",
-                  .type = ParamType::kInteger,
-                  .min = -1,
-                  .max = 3,
-                  .doc = "simulcast layer index; -1 = highest present"};
+  ParamSpec room =
+      sized("room", ParamType::kString, true, 64, "room name: 1..64 of A-Z a-z 0-9 - _ . ~");
+  ParamSpec id = integer("id", true, 1);
+  ParamSpec transport = integer("transport_id", true, 1, INT64_MAX,
+                                "a transport of the room (transport.create room=...)");
+  ParamSpec mid = sized("mid", ParamType::kString, true, 16);
+  ParamSpec codecs =
+      sized("codecs", ParamType::kArray, true, 16, "[{name, pt, clock_rate?, rtx_pt?, rtcp_fb?}]");
+  ParamSpec exts = sized("extensions", ParamType::kArray, false, 32, "[{id, uri}] (a=extmap)");
+  ParamSpec ssrc = integer("ssrc", false, 1, 0xffffffffLL);
+  ParamSpec rtx_ssrc = integer("rtx_ssrc", false, 1, 0xffffffffLL);
+  ParamSpec layer = integer("layer", false, -1, 3, "simulcast layer index; -1 = highest present");
   struct M {
     const char* name;
     std::vector<ParamSpec> params;
@@ -283,26 +295,18 @@ absl::Status SfuManager::register_methods(jsonrpc::MethodRegistry& reg) {
   required_layer.required = true;
   std::vector<M> ms = {
       {"room.create",
-       {room,
-        {.name = "worker",
-         .type = ParamType::kInteger,
-         .min = 0,
-         .max = 1023,
-         .doc = "worker to place it on (default: least loaded)"}},
+       {room, integer("worker", false, 0, 1023, "worker to place it on (default: least loaded)")},
        "a room on one worker",
-       [this](const json& p, Session&) { return room_create(p); }},
+       call<&SfuManager::room_create>(this)},
       {"room.close",
        {room},
        "close a room: its sessions, transports, producers, consumers",
-       [this](const json& p, Session&) { return room_close(p); }},
-      {"room.list",
-       {},
-       "every room with its counts",
-       [this](const json& p, Session&) { return room_list(p); }},
+       call<&SfuManager::room_close>(this)},
+      {"room.list", {}, "every room with its counts", call<&SfuManager::room_list>(this)},
       {"room.get",
        {room},
        "a room's transports, sessions, producers and consumers",
-       [this](const json& p, Session&) { return room_get(p); }},
+       call<&SfuManager::room_get>(this)},
       {"producer.create",
        {transport,
         {.name = "kind",
@@ -312,23 +316,18 @@ absl::Status SfuManager::register_methods(jsonrpc::MethodRegistry& reg) {
         mid,
         codecs,
         exts,
-        {.name = "layers",
-         .type = ParamType::kArray,
-         .max_length = 4,
-         .doc = "[{rid?, ssrc?, rtx_ssrc?}] simulcast layers; default one"}},
+        sized("layers", ParamType::kArray, false, 4,
+              "[{rid?, ssrc?, rtx_ssrc?}] simulcast layers; default one")},
        "a track a participant sends",
-       [this](const json& p, Session&) { return producer_create(p); }},
+       call<&SfuManager::producer_create>(this)},
       {"producer.close",
        {id},
        "close a producer and its consumers",
-       [this](const json& p, Session&) { return producer_close(p); }},
-      {"producer.get",
-       {id},
-       "a producer and its counters",
-       [this](const json& p, Session&) { return producer_get(p); }},
+       call<&SfuManager::producer_close>(this)},
+      {"producer.get", {id}, "a producer and its counters", call<&SfuManager::producer_get>(this)},
       {"consumer.create",
        {transport,
-        {.name = "producer_id", .type = ParamType::kInteger, .required = true, .min = 1},
+        integer("producer_id", true, 1),
         mid,
         codecs,
         exts,
@@ -337,11 +336,8 @@ absl::Status SfuManager::register_methods(jsonrpc::MethodRegistry& reg) {
         layer,
         {.name = "paused", .type = ParamType::kBoolean}},
        "a subscriber's copy of a producer",
-       [this](const json& p, Session&) { return consumer_create(p); }},
-      {"consumer.close",
-       {id},
-       "close a consumer",
-       [this](const json& p, Session&) { return consumer_close(p); }},
+       call<&SfuManager::consumer_create>(this)},
+      {"consumer.close", {id}, "close a consumer", call<&SfuManager::consumer_close>(this)},
       {"consumer.pause",
        {id},
        "stop forwarding",
@@ -353,11 +349,8 @@ absl::Status SfuManager::register_methods(jsonrpc::MethodRegistry& reg) {
       {"consumer.set_layer",
        {id, required_layer},
        "the simulcast layer to forward",
-       [this](const json& p, Session&) { return consumer_set_layer(p); }},
-      {"consumer.get",
-       {id},
-       "a consumer and its counters",
-       [this](const json& p, Session&) { return consumer_get(p); }},
+       call<&SfuManager::consumer_set_layer>(this)},
+      {"consumer.get", {id}, "a consumer and its counters", call<&SfuManager::consumer_get>(this)},
   };
   for (M& m : ms) {
     absl::Status s = reg.register_method(

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -50,6 +51,32 @@ absl::Status only_members(const json& o, std::initializer_list<const char*> keys
 
 bool has_fb(const std::vector<std::string>& fb, absl::string_view v) {
   return std::find(fb.begin(), fb.end(), v) != fb.end();
+}
+
+// The feedback the SFU acts on, from a=rtcp-fb style values.
+void set_rtcp_fb(sfu::RtpCodecParams& r, const std::vector<std::string>& fb) {
+  r.nack = has_fb(fb, "nack");
+  r.pli = has_fb(fb, "nack pli");
+  r.fir = has_fb(fb, "ccm fir");
+}
+
+// The extensions the SFU forwards, in extensions_to_json order, and where
+// their ids go.
+constexpr std::pair<rtp::ExtensionKind, uint8_t sfu::RtpExtensionIds::*> kForwarded[] = {
+    {rtp::ExtensionKind::kMid, &sfu::RtpExtensionIds::mid},
+    {rtp::ExtensionKind::kRid, &sfu::RtpExtensionIds::rid},
+    {rtp::ExtensionKind::kRepairedRid, &sfu::RtpExtensionIds::repaired_rid},
+    {rtp::ExtensionKind::kAbsSendTime, &sfu::RtpExtensionIds::abs_send_time},
+    {rtp::ExtensionKind::kTransportWideCc, &sfu::RtpExtensionIds::transport_cc},
+    {rtp::ExtensionKind::kAudioLevel, &sfu::RtpExtensionIds::audio_level},
+};
+
+// Files extension id `id` under its kind; kinds the SFU does not forward are
+// ignored.
+void set_extension(sfu::RtpExtensionIds& ext, rtp::ExtensionKind kind, uint8_t id) {
+  for (const auto& [k, member] : kForwarded) {
+    if (k == kind) ext.*member = id;
+  }
 }
 
 }  // namespace
@@ -151,9 +178,7 @@ absl::StatusOr<std::vector<sfu::RtpCodecParams>> codecs_from_json(const json& v,
         }
         v2.push_back(fb[j].get<std::string>());
       }
-      r.nack = has_fb(v2, "nack");
-      r.pli = has_fb(v2, "nack pli");
-      r.fir = has_fb(v2, "ccm fir");
+      set_rtcp_fb(r, v2);
     }
     out.push_back(r);
   }
@@ -177,29 +202,7 @@ absl::StatusOr<sfu::RtpExtensionIds> extensions_from_json(const json& v, absl::s
     if (!ids.insert(**id).second) {
       return invalid_param(at(field, i, "id"), absl::StrCat("id ", **id, " used twice"));
     }
-    uint8_t x = uint8_t(**id);
-    switch (rtp::extension_kind_from_uri(e["uri"].get<std::string>())) {
-      case rtp::ExtensionKind::kMid:
-        ext.mid = x;
-        break;
-      case rtp::ExtensionKind::kRid:
-        ext.rid = x;
-        break;
-      case rtp::ExtensionKind::kRepairedRid:
-        ext.repaired_rid = x;
-        break;
-      case rtp::ExtensionKind::kAbsSendTime:
-        ext.abs_send_time = x;
-        break;
-      case rtp::ExtensionKind::kTransportWideCc:
-        ext.transport_cc = x;
-        break;
-      case rtp::ExtensionKind::kAudioLevel:
-        ext.audio_level = x;
-        break;
-      default:
-        break;  // not forwarded
-    }
+    set_extension(ext, rtp::extension_kind_from_uri(e["uri"].get<std::string>()), uint8_t(**id));
   }
   return ext;
 }
@@ -265,15 +268,10 @@ json codecs_to_json(const std::vector<sfu::RtpCodecParams>& codecs) {
 
 json extensions_to_json(const sfu::RtpExtensionIds& e) {
   json a = json::array();
-  auto add = [&](uint8_t id, rtp::ExtensionKind k) {
+  for (const auto& [k, member] : kForwarded) {
+    uint8_t id = e.*member;
     if (id != 0) a.push_back({{"id", id}, {"uri", std::string(rtp::extension_uri(k))}});
-  };
-  add(e.mid, rtp::ExtensionKind::kMid);
-  add(e.rid, rtp::ExtensionKind::kRid);
-  add(e.repaired_rid, rtp::ExtensionKind::kRepairedRid);
-  add(e.abs_send_time, rtp::ExtensionKind::kAbsSendTime);
-  add(e.transport_cc, rtp::ExtensionKind::kTransportWideCc);
-  add(e.audio_level, rtp::ExtensionKind::kAudioLevel);
+  }
   return a;
 }
 
@@ -324,9 +322,7 @@ std::vector<sfu::RtpCodecParams> codecs_from_negotiated(const sdp::NegotiatedMed
     r.pt = c.pt;
     r.clock_rate = c.clock_rate;
     r.rtx_pt = c.rtx_pt >= 0 ? int16_t(c.rtx_pt) : int16_t(-1);
-    r.nack = has_fb(c.rtcp_fb, "nack");
-    r.pli = has_fb(c.rtcp_fb, "nack pli");
-    r.fir = has_fb(c.rtcp_fb, "ccm fir");
+    set_rtcp_fb(r, c.rtcp_fb);
     out.push_back(r);
   }
   return out;
@@ -336,29 +332,7 @@ sfu::RtpExtensionIds extensions_from_negotiated(const sdp::NegotiatedMedia& m) {
   sfu::RtpExtensionIds ext;
   for (const sdp::NegotiatedExtension& e : m.extensions) {
     if (e.id == 0 || e.id > 255) continue;
-    uint8_t x = uint8_t(e.id);
-    switch (e.kind) {
-      case rtp::ExtensionKind::kMid:
-        ext.mid = x;
-        break;
-      case rtp::ExtensionKind::kRid:
-        ext.rid = x;
-        break;
-      case rtp::ExtensionKind::kRepairedRid:
-        ext.repaired_rid = x;
-        break;
-      case rtp::ExtensionKind::kAbsSendTime:
-        ext.abs_send_time = x;
-        break;
-      case rtp::ExtensionKind::kTransportWideCc:
-        ext.transport_cc = x;
-        break;
-      case rtp::ExtensionKind::kAudioLevel:
-        ext.audio_level = x;
-        break;
-      default:
-        break;
-    }
+    set_extension(ext, e.kind, uint8_t(e.id));
   }
   return ext;
 }

@@ -7,18 +7,29 @@
 // packets arriving, read from the page's own subscription (window.demo). The
 // pages use 320x240 video (?video=small): three encoders and six decoders
 // share two cores. Then one page closes and the others must drop its tile.
-import {Harness, check, waitFor} from './lib/harness.mjs';
+//
+// --driver dpdk (e2e_demo_room_dpdk): ternd on the DPDK driver, net_af_packet
+// on a veth (198.18.74.1), chromium in a network namespace, the demo service
+// on the pages veth (198.18.75.1); lib/dpdk_env.mjs, as e2e_dpdk. Also
+// asserted then: every page's publish and subscribe pair goes to
+// 198.18.74.1, and the DPDK queue carried >= 300 packets each way and
+// answered ARP. SKIPs as e2e_dpdk does (root, ethtool, a DPDK build).
+import {Harness, check, parseArgs, waitFor} from './lib/harness.mjs';
+import {checkDpdkDriver, checkPairsTo, driverSummary, startDpdkTernd} from './lib/dpdk_env.mjs';
 
 const ROOM = 'e2e';
 const NAMES = ['ann', 'bob', 'cy'];
-const t = await Harness.start('demo_room', {budgetMs: 80_000});
+const DPDK = parseArgs(process.argv.slice(2)).driver === 'dpdk';
+const t = await Harness.start(DPDK ? 'demo_room_dpdk' : 'demo_room', {budgetMs: 80_000});
 await t.run(async () => {
   const serverPy = t.args.demo;
   check(serverPy, 'no --demo path to examples/demo/server.py');
-  await t.startTernd();
+  check(!t.args.driver || ['socket', 'dpdk'].includes(t.args.driver), `--driver ${t.args.driver}: socket or dpdk`);
+  const env = DPDK ? await startDpdkTernd(t, 'dpdkroom', {media: '198.18.74', pages: '198.18.75'}) : null;
+  if (!DPDK) await t.startTernd();
   await t.requireMethod('session.publish', {room: ROOM, offer: ''});
-  const url = await t.startDemo(serverPy);
-  const ctx = await t.browser('room');
+  const url = await t.startDemo(serverPy, DPDK ? env.pages : '127.0.0.1');
+  const ctx = DPDK ? await t.browser('room', [t.secureOrigin(url)], {netns: env.ns.name}) : await t.browser('room');
   const pages = {};
   for (const name of NAMES) {
     pages[name] = await t.page(ctx, name, `${url}?room=${ROOM}&name=${name}&video=small`);
@@ -51,6 +62,16 @@ await t.run(async () => {
   t.log(`room.get: ${room.sessions.length} sessions, ${room.producers.length} producers, ${room.consumers.length} consumers`);
   check(room.producers.length === 6, `room has ${room.producers.length} producers, want 6 (3 x audio + video)`);
   check(room.consumers.length === 12, `room has ${room.consumers.length} consumers, want 12 (3 x 2 others x 2)`);
+  let drv = null;
+  if (DPDK) {
+    const pcs = {};
+    for (const name of NAMES) {
+      pcs[`${name} publish`] = [pages[name], ['demo', 'pub']];
+      pcs[`${name} subscribe`] = [pages[name], ['demo', 'sub']];
+    }
+    await checkPairsTo(t, env.media, pcs);
+    drv = await checkDpdkDriver(t, 300);
+  }
 
   if (process.env.TERN_E2E_KEEP) await t.saveArtifacts();  // screenshots of the full room
   // cy leaves (tab closed): the others drop its tile, ternd drops its sessions.
@@ -66,5 +87,6 @@ await t.run(async () => {
   const after = await t.ctl('room.get', {room: ROOM});
   check(left, `after cy left: room has ${after.producers.length} producers / ${after.consumers.length} consumers (want 4 / 4), or a page still shows cy`);
   const summary = NAMES.map((n) => `${n}: ${NAMES.filter((o) => o !== n).map((o) => `${o} ${seen[n][o].framesDecoded}f`).join(', ')}`).join('; ');
-  return `3 participants, each decodes both others (${summary}); leave handled`;
+  return `3 participants, each decodes both others (${summary}); leave handled` +
+         (DPDK ? `; DPDK net_af_packet: ${driverSummary(drv)}` : '');
 });

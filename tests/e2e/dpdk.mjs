@@ -14,42 +14,20 @@
 // room gone; stats.get shows the DPDK queue's rx/tx packets and ARP replies.
 // SKIP with the reason: not root, no ip/ethtool, ternd built without DPDK,
 // the af_packet PMD did not start. The namespace and veths go on every exit.
-import {Harness, SkipError, check, sleep, waitFor} from './lib/harness.mjs';
-import {Netns, requireRoot} from './lib/netns.mjs';
+// The setup (and those skips) is lib/dpdk_env.mjs, shared with
+// e2e_demo_room_dpdk and e2e_simulcast_dpdk.
+import {Harness, check, sleep, waitFor} from './lib/harness.mjs';
+import {checkDpdkDriver, checkPairsTo, driverSummary, startDpdkTernd} from './lib/dpdk_env.mjs';
 
 const ROOM = 'dpdk';
-const MEDIA = '198.18.72.1';
-const PAGES = '198.18.73.1';
 
 const t = await Harness.start('dpdk', {budgetMs: 82_000});
 await t.run(async () => {
-  requireRoot(['ethtool']);
-  const ns = Netns.create('dpdk');
-  // The DPDK end: no kernel address, no IPv6 (the kernel would answer ND for
-  // the MAC-derived link-local address DPDK answers too).
-  const media = ns.addVeth('d', {nsAddr: `198.18.72.2/24`, hostIpv6: false, nsChecksumOffload: false});
-  ns.addVeth('p', {hostAddr: `${PAGES}/24`, nsAddr: '198.18.73.2/24'});
-
-  const driverToml = `[driver]\nkind = "dpdk"\n\n[dpdk]\n` +
-    `eal_args = ["--no-pci", "--no-huge", "--no-shconf", "-l", "0", "--file-prefix=${ns.name}", ` +
-    `"--log-level=lib.eal:error", "--vdev=net_af_packet0,iface=${media.hostIf},qpairs=1"]\n` +
-    `mbufs = 4095\nrx_desc = 512\ntx_desc = 512\nlink_wait_ms = 2000\n\n` +
-    `[[dpdk.ports]]\nname = "net_af_packet0"\nipv4 = "${MEDIA}/24"\n`;
-  try {
-    await t.startTernd({http: true, driverToml});
-  } catch (e) {
-    if (e instanceof SkipError) throw e;
-    const err = t.readLog('ternd');
-    if (/built without DPDK/.test(err)) throw new SkipError(`ternd was built without DPDK: ${err.trim().split('\n').pop()}`);
-    if (/net_af_packet|rte_eal_init|EAL|dpdk/i.test(err)) {
-      throw new SkipError(`ternd on DPDK net_af_packet did not start here: ${err.trim().split('\n').slice(-3).join(' | ')}`);
-    }
-    throw e;
-  }
-  t.log(`ternd on DPDK net_af_packet0 (iface ${media.hostIf}), ${MEDIA}:${t.udpPort}`);
+  const env = await startDpdkTernd(t, 'dpdk', {media: '198.18.72', pages: '198.18.73', http: true});
+  const MEDIA = env.media;
   await t.requireMethod('session.publish', {room: ROOM, offer: ''});
-  const base = await t.serve(PAGES);
-  const ctx = await t.browser('ns', [t.secureOrigin()], {netns: ns.name});
+  const base = await t.serve(env.pages);
+  const ctx = await t.browser('ns', [t.secureOrigin()], {netns: env.ns.name});
   const pubPage = await t.page(ctx, 'publisher', base + 'client.html');
   const subPage = await t.page(ctx, 'subscriber', base + 'client.html');
 
@@ -74,14 +52,7 @@ await t.run(async () => {
                  `publisher ${await pubPage.evaluate(() => window.pub.pc.connectionState)}`;
   t.log(`subscriber stats: ${JSON.stringify(last)}; ${states}`);
   check(decoded, `subscriber decoded ${last.video[0] ? last.video[0].framesDecoded : 'no video stream'} frames, want >= 100 (${states})`);
-  const pairs = {
-    sub: await subPage.evaluate(() => tern.selectedPair(window.sub.pc)),
-    pub: await pubPage.evaluate(() => tern.selectedPair(window.pub.pc)),
-  };
-  t.log(`selected pairs: ${JSON.stringify(pairs)}`);
-  for (const [k, p] of Object.entries(pairs)) {
-    check(p && p.remote.address === MEDIA, `${k}: the selected pair is not to ternd's DPDK address ${MEDIA}: ${JSON.stringify(p)}`);
-  }
+  await checkPairsTo(t, MEDIA, {sub: [subPage, ['sub', 'pc']], pub: [pubPage, ['pub', 'pc']]});
 
   const a1 = (await subPage.evaluate(() => tern.inboundStats(window.sub.pc))).audio[0];
   check(a1, 'subscriber has no inbound audio stream');
@@ -89,12 +60,7 @@ await t.run(async () => {
   const a2 = (await subPage.evaluate(() => tern.inboundStats(window.sub.pc))).audio[0];
   check(a2.packetsReceived > a1.packetsReceived, `audio packetsReceived did not grow (${a1.packetsReceived} -> ${a2.packetsReceived})`);
 
-  const st = await t.ctl('stats.get');
-  const drv = st.workers[0].driver;
-  t.log(`stats.get worker 0 driver: ${JSON.stringify(drv)}`);
-  check(drv.rx_packets >= 300 && drv.tx_packets >= 300,
-        `the DPDK queue carried only rx ${drv.rx_packets} / tx ${drv.tx_packets} packets`);
-  check((drv.arp_replies || 0) > 0, `no ARP replies counted by the DPDK driver: ${JSON.stringify(drv)}`);
+  const drv = await checkDpdkDriver(t, 300);
 
   const delSub = await subPage.evaluate((r) => tern.deleteResource(r), subRes);
   const delPub = await pubPage.evaluate((r) => tern.deleteResource(r), pubRes);
@@ -113,6 +79,5 @@ await t.run(async () => {
   check(gone, `after DELETE, room.get still shows: ${JSON.stringify(after)}`);
   return `DPDK net_af_packet: video framesDecoded ${last.video[0].framesDecoded} ` +
          `(${last.video[0].frameWidth}x${last.video[0].frameHeight}), audio packets ${a1.packetsReceived} -> ` +
-         `${a2.packetsReceived}, driver rx ${drv.rx_packets} tx ${drv.tx_packets} arp_replies ${drv.arp_replies} ` +
-         `drops ${JSON.stringify(drv.drops)}`;
+         `${a2.packetsReceived}, ${driverSummary(drv)}`;
 });

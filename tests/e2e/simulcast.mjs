@@ -5,20 +5,32 @@
 // switch the subscriber must keep decoding (>= 30 more frames), and its
 // decoded frameWidth must become that layer's width as the publisher's own
 // getStats reports it for that rid at that moment (q/h/f: 160/320/640).
-import {Harness, check, waitFor} from './lib/harness.mjs';
+//
+// --driver dpdk (e2e_simulcast_dpdk): ternd on the DPDK driver, net_af_packet
+// on a veth (198.18.76.1), chromium in a network namespace, the pages on a
+// second veth (198.18.77.1); lib/dpdk_env.mjs, as e2e_dpdk. Also asserted
+// then: both selected pairs go to 198.18.76.1, and the DPDK queue carried
+// >= 300 packets each way and answered ARP. SKIPs as e2e_dpdk does.
+import {Harness, check, parseArgs, waitFor} from './lib/harness.mjs';
+import {checkDpdkDriver, checkPairsTo, driverSummary, startDpdkTernd} from './lib/dpdk_env.mjs';
 
 const ROOM = 'sim';
 const LAYERS = [0, 2, 1];
 const RIDS = ['q', 'h', 'f'];
-const t = await Harness.start('simulcast', {budgetMs: 80_000});
+const DPDK = parseArgs(process.argv.slice(2)).driver === 'dpdk';
+const t = await Harness.start(DPDK ? 'simulcast_dpdk' : 'simulcast', {budgetMs: 80_000});
 await t.run(async () => {
-  await t.startTernd({http: true});
+  check(!t.args.driver || ['socket', 'dpdk'].includes(t.args.driver), `--driver ${t.args.driver}: socket or dpdk`);
+  const env = DPDK ? await startDpdkTernd(t, 'dpdksim', {media: '198.18.76', pages: '198.18.77', http: true}) : null;
+  if (!DPDK) await t.startTernd({http: true});
+  if (DPDK) await t.requireMethod('session.publish', {room: ROOM, offer: ''});
   await t.requireMethod('consumer.set_layer', {id: 1, layer: 0});
-  const base = await t.serve();
+  const base = await t.serve(DPDK ? env.pages : '127.0.0.1');
   // Chromium limits the number of simulcast layers by resolution (two at
   // 640x480); this field trial lifts the limit so 640x480 carries all three
   // and the fake camera can stay small on two cores.
-  const ctx = await t.browser('a', ['--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/']);
+  const flags = ['--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/'];
+  const ctx = DPDK ? await t.browser('a', [...flags, t.secureOrigin()], {netns: env.ns.name}) : await t.browser('a', flags);
   const pubPage = await t.page(ctx, 'publisher', base + 'client.html');
   const subPage = await t.page(ctx, 'subscriber', base + 'client.html');
   const video = {width: 640, height: 480};
@@ -88,6 +100,10 @@ await t.run(async () => {
     check(sized, `after set_layer ${layer}: decoded width ${s.frameWidth}, want ${want} (rid ${RIDS[layer]})`);
     check(cg.current_layer === layer, `after set_layer ${layer}: consumer.get current_layer ${cg.current_layer}`);
     results.push(`layer ${layer}: ${s.frameWidth}x${s.frameHeight}, +${s.framesDecoded - f0} frames`);
+  }
+  if (DPDK) {
+    await checkPairsTo(t, env.media, {subscriber: [subPage, ['sub', 'pc']], publisher: [pubPage, ['pub', 'pc']]});
+    results.push(`DPDK net_af_packet: ${driverSummary(await checkDpdkDriver(t, 300))}`);
   }
   return results.join('; ');
 });

@@ -214,10 +214,12 @@ export class Harness {
   }
 
   // examples/demo/server.py against this ternd; resolves to its page URL.
-  async startDemo(serverPy) {
+  // host: where it listens (a veth address when the browser runs in a
+  // network namespace; the browser then needs secureOrigin(url)).
+  async startDemo(serverPy, host = '127.0.0.1') {
     const port = await freePort('tcp');
-    const rec = this.spawnLogged('demo', 'python3', [serverPy, '--control-socket', this.sock, '--listen', `127.0.0.1:${port}`]);
-    const url = `http://127.0.0.1:${port}/`;
+    const rec = this.spawnLogged('demo', 'python3', [serverPy, '--control-socket', this.sock, '--listen', `${host}:${port}`]);
+    const url = `http://${host}:${port}/`;
     const up = await waitFor(async () => {
       if (rec.exited) return true;
       try { return (await httpRequest(url)).status === 200; } catch { return false; }
@@ -309,10 +311,11 @@ export class Harness {
     res.end(fs.readFileSync(file));
   }
 
-  // Chromium flag that gives the page server's origin a secure context
-  // (getUserMedia needs one; only localhost is secure over plain HTTP).
-  secureOrigin() {
-    return `--unsafely-treat-insecure-origin-as-secure=${this.base.replace(/\/$/, '')}`;
+  // Chromium flag that gives the page server's origin (or `url`'s, e.g. the
+  // demo service's) a secure context (getUserMedia needs one; only
+  // localhost is secure over plain HTTP).
+  secureOrigin(url = this.base) {
+    return `--unsafely-treat-insecure-origin-as-secure=${new URL(url).origin}`;
   }
 
   // A browser with a fresh profile (--user-data-dir) in the temp dir.
