@@ -270,7 +270,7 @@ absl::Status ControlServer::register_builtins() {
       {.name = "events.subscribe",
        .params = {{.name = "topics",
                    .type = ParamType::kStringArray,
-                   .max_length = 16,
+                   .max_length = 64,  // items and bytes of each (datachannel.message)
                    .one_of = cfg_.topics,
                    .doc = "topics to add (default: all)"},
                   {.name = "stats_interval_s",
@@ -298,7 +298,7 @@ absl::Status ControlServer::register_builtins() {
   return registry_.register_method({.name = "events.unsubscribe",
                                     .params = {{.name = "topics",
                                                 .type = ParamType::kStringArray,
-                                                .max_length = 16,
+                                                .max_length = 64,
                                                 .one_of = cfg_.topics,
                                                 .doc = "topics to drop (default: all)"}},
                                     .summary = "stop events on this connection"},

@@ -50,7 +50,8 @@ pairs (worker=0); a value that parses as JSON (numbers, true, [..], {..},
 "..") is used as such, anything else as a string.
 
 `events` subscribes to TOPICs (default: all; known: stats, server,
-transport.state, producer.closed, consumer.closed, consumer.layer, session) and prints
+transport.state, producer.closed, consumer.closed, consumer.layer, session,
+datachannel.open, datachannel.close, datachannel.message, datachannel.error) and prints
 each event as one line of JSON until interrupted (or N events).
 
 Options:

@@ -281,6 +281,12 @@ absl::Status start_control(const TerndConfig& cfg, const PacketDriver& drv,
        {"transport.state", "producer.closed", "consumer.closed", "consumer.layer", "session"}) {
     sc.topics.push_back(t);
   }
+  if (ctl->data) {  // published by DataChannelManager::poll_events
+    for (const char* t :
+         {"datachannel.open", "datachannel.close", "datachannel.message", "datachannel.error"}) {
+      sc.topics.push_back(t);
+    }
+  }
   bool default_path = !cfg.control_socket.has_value();
   sc.unix_path = cfg.control_socket.value_or(default_control_socket());
   sc.tcp = cfg.control_tcp;

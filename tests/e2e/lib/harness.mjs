@@ -235,6 +235,16 @@ export class Harness {
     return jsonRpcCall(this.sock, method, params, timeoutMs);
   }
 
+  // A connection subscribed to event topics (events.subscribe): .events
+  // holds every {topic, seq, data} received; .waitFor(pred, ms) resolves to
+  // the first matching event or null. Closed with the harness.
+  async subscribe(topics, timeoutMs = 5_000) {
+    const sub = new EventSubscription(this.sock);
+    this.servers.push(sub);  // closed by closeAll()
+    await sub.call('events.subscribe', {topics}, timeoutMs);
+    return sub;
+  }
+
   // ternctl as an operator would run it: resolves to the parsed result.
   ternctl(args, timeoutMs = 10_000) {
     return new Promise((resolve, reject) => {
@@ -460,6 +470,54 @@ export function httpRequest(url, {method = 'GET', headers = {}, body} = {}, time
     if (body && body.length) req.write(body);
     req.end();
   });
+}
+
+// One long-lived control connection: calls and the events it receives.
+class EventSubscription {
+  constructor(sock) {
+    this.events = [];
+    this.pending = new Map();
+    this.c = net.createConnection(sock);
+    this.ready = new Promise((resolve, reject) => {
+      this.c.on('connect', resolve);
+      this.c.on('error', reject);
+    });
+    let buf = '';
+    this.c.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let msg;
+        try { msg = JSON.parse(line); } catch { continue; }
+        if (msg.method === 'event' && msg.params) this.events.push(msg.params);
+        const p = msg.id !== undefined && this.pending.get(msg.id);
+        if (!p) continue;
+        this.pending.delete(msg.id);
+        if (msg.error) p.reject(new Error(`${p.method}: ${msg.error.message} (${msg.error.code})`));
+        else p.resolve(msg.result);
+      }
+    });
+  }
+
+  async call(method, params, timeoutMs = 5_000) {
+    await this.ready;
+    const id = ++rpcId;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { this.pending.delete(id); reject(new Error(`${method}: no answer in ${timeoutMs} ms`)); }, timeoutMs);
+      this.pending.set(id, {method,
+                            resolve: (r) => { clearTimeout(timer); resolve(r); },
+                            reject: (e) => { clearTimeout(timer); reject(e); }});
+      this.c.write(JSON.stringify({jsonrpc: '2.0', method, params, id}) + '\n');
+    });
+  }
+
+  waitFor(pred, timeoutMs) {
+    return waitFor(() => this.events.find(pred) || false, timeoutMs, 50).then((e) => e || null);
+  }
+
+  close() { this.c.destroy(); }
 }
 
 let rpcId = 0;

@@ -91,14 +91,28 @@
     return navigator.mediaDevices.getUserMedia({audio: true, video});
   };
 
+  // Data channels created before the offer (so it has an m=application
+  // section): [[label, RTCDataChannelInit], ...], tracked by ternData
+  // (tern_data.js) when the page loads it; channels tern opens are tracked too.
+  function dataChannels(pc, list) {
+    if (!list) return;
+    if (window.ternData) window.ternData.watch(pc);
+    for (const [label, init] of list) {
+      const dc = pc.createDataChannel(label, init || {});
+      if (window.ternData) window.ternData.track(dc);
+    }
+  }
+
   // Publishes camera + microphone. opts.simulcast: three rid layers q/h/f at
-  // 1/4, 1/2 and full resolution. opts.video: getUserMedia video constraints.
-  // opts.sendBitrateKbps: {min, start} (see withSendBitrate). opts.pcConfig:
-  // more RTCConfiguration (iceServers, iceTransportPolicy: 'relay').
+  // 1/4, 1/2 and full resolution. opts.video: getUserMedia video constraints
+  // (false: microphone only). opts.sendBitrateKbps: {min, start} (see
+  // withSendBitrate). opts.pcConfig: more RTCConfiguration (iceServers,
+  // iceTransportPolicy: 'relay'). opts.dataChannels: see dataChannels().
   tern.whipPublish = async function (endpoint, opts = {}) {
-    const stream = opts.stream || (await tern.media(opts.video || true));
+    const stream = opts.stream || (await tern.media(opts.video === undefined ? true : opts.video));
     const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle', ...(opts.pcConfig || {})});
     watch(pc, 'whip');
+    dataChannels(pc, opts.dataChannels);
     for (const track of stream.getTracks()) {
       const init = {direction: 'sendonly', streams: [stream]};
       if (track.kind === 'video' && opts.simulcast) {
@@ -117,14 +131,16 @@
 
   // Subscribes to a room: one recvonly audio and one recvonly video
   // transceiver (tern matches producers to m-lines by kind, in order).
+  // opts.kinds: other kinds per subscription (['audio']); opts.dataChannels:
+  // see dataChannels().
   tern.whepSubscribe = async function (endpoint, opts = {}) {
     const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
     watch(pc, 'whep');
     const n = opts.count || 1;
     for (let i = 0; i < n; i++) {
-      pc.addTransceiver('audio', {direction: 'recvonly'});
-      pc.addTransceiver('video', {direction: 'recvonly'});
+      for (const kind of opts.kinds || ['audio', 'video']) pc.addTransceiver(kind, {direction: 'recvonly'});
     }
+    dataChannels(pc, opts.dataChannels);
     pc.addEventListener('track', (ev) => showRemote(ev.track, ev.streams[0]));
     const resource = await exchange(pc, endpoint);
     return {pc, resource};

@@ -422,6 +422,28 @@ TEST_F(ControlServerTest, EventsWithTopicFiltersAndPeriodicStats) {
   EXPECT_EQ(stats_calls, 1);
 }
 
+// ternd's topics include the datachannel.* ones (19 bytes): a client can
+// name them (a per-item limit of 16 bytes once refused them), and gets them.
+TEST_F(ControlServerTest, LongTopicNamesSubscribeAndDeliver) {
+  ControlServerConfig cfg;
+  cfg.topics = {"server", "datachannel.message", "datachannel.close"};
+  start(cfg);
+  TestClient c;
+  ASSERT_TRUE(c.connect_unix(path_));
+  json r = call(c, req("events.subscribe", json{{"topics", {"datachannel.message"}}}));
+  ASSERT_TRUE(r.contains("result")) << r.dump();
+  EXPECT_EQ(r["result"]["topics"], json({"datachannel.message"}));
+  server_->publish("datachannel.close", json{{"stream", 1}});  // not subscribed
+  server_->publish("datachannel.message", json{{"text", "hi"}});
+  std::string line;
+  ASSERT_TRUE(c.read_line(&line, [&] { pump(); }));
+  json ev = json::parse(line);
+  EXPECT_EQ(ev["params"]["topic"], "datachannel.message");
+  EXPECT_EQ(ev["params"]["data"]["text"], "hi");
+  r = call(c, req("events.unsubscribe", json{{"topics", {"datachannel.message"}}}));
+  EXPECT_EQ(r["result"]["topics"], json::array());
+}
+
 TEST(TokenEqual, ComparesWholeTokens) {
   EXPECT_TRUE(token_equal("abc", "abc"));
   EXPECT_FALSE(token_equal("abd", "abc"));
