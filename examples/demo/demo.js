@@ -80,6 +80,7 @@
     const pc = new RTCPeerConnection(await pcConfig());
     for (const track of stream.getTracks()) pc.addTransceiver(track, {direction: 'sendonly', streams: [stream]});
     pc.addEventListener('connectionstatechange', () => console.log(`demo: publish ${pc.connectionState}`));
+    chatOn(pc);
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc, 1000);
     const res = await post('/api/join', {room, name, offer: pc.localDescription.sdp});
@@ -90,6 +91,50 @@
     listen();
     addEventListener('pagehide', () => navigator.sendBeacon('/api/leave', JSON.stringify({pid: demo.pid})));
   }
+
+  // Chat over data channels through ternd: our publish connection opens
+  // "chat" (so its offer has an m=application section); ternd opens it on
+  // every other participant's connection and relays each message to all the
+  // others (docs/datachannels.md). Everybody else's "chat" arrives here as a
+  // channel ternd opened. Messages are JSON {from, text}.
+  demo.chat = {log: [], channels: []};
+  function chatOn(pc) {
+    const own = pc.createDataChannel('chat');
+    demo.chat.own = own;
+    hookChat(own);
+    pc.addEventListener('datachannel', (ev) => { if (ev.channel.label === 'chat') hookChat(ev.channel); });
+    $('chatform').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const text = $('chattext').value.trim();
+      if (text && demo.sendChat(text)) $('chattext').value = '';
+    });
+  }
+  function hookChat(dc) {
+    demo.chat.channels.push(dc);
+    dc.addEventListener('open', () => { if (dc === demo.chat.own) $('chatsend').disabled = false; });
+    dc.addEventListener('message', (ev) => {
+      let m;
+      try { m = JSON.parse(ev.data); } catch { return; }
+      if (typeof m.from === 'string' && typeof m.text === 'string') showChat(m.from, m.text);
+    });
+  }
+  function showChat(from, text) {
+    demo.chat.log.push({from, text});
+    const line = document.createElement('div');
+    const who = document.createElement('b');
+    who.textContent = `${from}: `;
+    line.append(who, document.createTextNode(text));
+    $('chatlog').append(line);
+    $('chatlog').scrollTop = $('chatlog').scrollHeight;
+  }
+  // Sends on our own channel (ternd relays it to everybody); false until it is open.
+  demo.sendChat = function (text) {
+    const dc = demo.chat.own;
+    if (!dc || dc.readyState !== 'open') return false;
+    dc.send(JSON.stringify({from: name, text}));
+    showChat(`${name} (you)`, text);
+    return true;
+  };
 
   // Server-Sent Events: the roster of published participants. EventSource
   // reconnects by itself after a network hiccup.

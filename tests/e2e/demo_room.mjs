@@ -58,6 +58,25 @@ await t.run(async () => {
   for (const name of NAMES) errors[name] = await pages[name].evaluate(() => window.demo.errors);
   check(ok, `not every page decodes both others (framesDecoded >= 50, audio packets > 0): ${JSON.stringify(seen)}; page errors ${JSON.stringify(errors)}`);
 
+  // Chat over data channels through ternd: each page says hello (typed into
+  // the chat box), every other page shows it.
+  for (const name of NAMES) {
+    const sent = await waitFor(() => pages[name].evaluate((n) => {
+      if (document.getElementById('chatsend').disabled) return false;
+      document.getElementById('chattext').value = `hello from ${n}`;
+      document.getElementById('chatsend').click();
+      return true;
+    }, name), 10_000, 200);
+    check(sent, `${name}: the chat box never enabled (its "chat" channel did not open)`);
+  }
+  let chats = {};
+  const chatted = await waitFor(async () => {
+    for (const name of NAMES) chats[name] = await pages[name].evaluate(() => window.demo.chat.log.map((m) => `${m.from}: ${m.text}`));
+    return NAMES.every((n) => NAMES.every((o) => o === n || chats[n].includes(`${o}: hello from ${o}`)));
+  }, 10_000, 200);
+  t.log(`chat logs: ${JSON.stringify(chats)}`);
+  check(chatted, `not every page shows both others' chat messages: ${JSON.stringify(chats)}`);
+
   const room = await t.ctl('room.get', {room: ROOM});
   t.log(`room.get: ${room.sessions.length} sessions, ${room.producers.length} producers, ${room.consumers.length} consumers`);
   check(room.producers.length === 6, `room has ${room.producers.length} producers, want 6 (3 x audio + video)`);
@@ -87,6 +106,6 @@ await t.run(async () => {
   const after = await t.ctl('room.get', {room: ROOM});
   check(left, `after cy left: room has ${after.producers.length} producers / ${after.consumers.length} consumers (want 4 / 4), or a page still shows cy`);
   const summary = NAMES.map((n) => `${n}: ${NAMES.filter((o) => o !== n).map((o) => `${o} ${seen[n][o].framesDecoded}f`).join(', ')}`).join('; ');
-  return `3 participants, each decodes both others (${summary}); leave handled` +
+  return `3 participants, each decodes both others (${summary}); chat over data channels reached both others; leave handled` +
          (DPDK ? `; DPDK net_af_packet: ${driverSummary(drv)}` : '');
 });
