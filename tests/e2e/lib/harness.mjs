@@ -472,6 +472,30 @@ export function httpRequest(url, {method = 'GET', headers = {}, body} = {}, time
   });
 }
 
+// Calls fn(message) for each JSON line arriving on conn (others skipped).
+function onJsonLines(conn, fn) {
+  let buf = '';
+  conn.on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let msg;
+      try { msg = JSON.parse(line); } catch { continue; }
+      fn(msg);
+    }
+  });
+}
+
+// A JSON-RPC error as an Error carrying .code and .data.
+function rpcError(method, error) {
+  const e = new Error(`${method}: ${error.message} (${error.code})${error.data ? ' ' + JSON.stringify(error.data) : ''}`);
+  e.code = error.code;
+  e.data = error.data;
+  return e;
+}
+
 // One long-lived control connection: calls and the events it receives.
 class EventSubscription {
   constructor(sock) {
@@ -482,22 +506,13 @@ class EventSubscription {
       this.c.on('connect', resolve);
       this.c.on('error', reject);
     });
-    let buf = '';
-    this.c.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        let msg;
-        try { msg = JSON.parse(line); } catch { continue; }
-        if (msg.method === 'event' && msg.params) this.events.push(msg.params);
-        const p = msg.id !== undefined && this.pending.get(msg.id);
-        if (!p) continue;
-        this.pending.delete(msg.id);
-        if (msg.error) p.reject(new Error(`${p.method}: ${msg.error.message} (${msg.error.code})`));
-        else p.resolve(msg.result);
-      }
+    onJsonLines(this.c, (msg) => {
+      if (msg.method === 'event' && msg.params) this.events.push(msg.params);
+      const p = msg.id !== undefined && this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.error) p.reject(rpcError(p.method, msg.error));
+      else p.resolve(msg.result);
     });
   }
 
@@ -525,30 +540,14 @@ export function jsonRpcCall(sock, method, params, timeoutMs = 5_000) {
   return new Promise((resolve, reject) => {
     const id = ++rpcId;
     const c = net.createConnection(sock);
-    let buf = '';
     const timer = setTimeout(() => { c.destroy(); reject(new Error(`${method}: no answer in ${timeoutMs} ms`)); }, timeoutMs);
     c.on('connect', () => c.write(JSON.stringify({jsonrpc: '2.0', method, params, id}) + '\n'));
-    c.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        let msg;
-        try { msg = JSON.parse(line); } catch { continue; }
-        if (msg.id !== id) continue;  // an event
-        clearTimeout(timer);
-        c.end();
-        if (msg.error) {
-          const e = new Error(`${method}: ${msg.error.message} (${msg.error.code})${msg.error.data ? ' ' + JSON.stringify(msg.error.data) : ''}`);
-          e.code = msg.error.code;
-          e.data = msg.error.data;
-          reject(e);
-        } else {
-          resolve(msg.result);
-        }
-        return;
-      }
+    onJsonLines(c, (msg) => {
+      if (msg.id !== id) return;  // an event
+      clearTimeout(timer);
+      c.end();
+      if (msg.error) reject(rpcError(method, msg.error));
+      else resolve(msg.result);
     });
     c.on('error', (e) => { clearTimeout(timer); reject(e); });
   });
