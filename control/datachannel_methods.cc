@@ -92,15 +92,15 @@ absl::StatusOr<json> DataChannelManager::send(const json& p) {
 std::string DataChannelManager::topic_of(const sfu::DataEvent& ev) {
   switch (ev.type) {
     case sfu::DataEvent::Type::kOpen:
-      return "datachannel.open";
+      return kTopics[0];
     case sfu::DataEvent::Type::kClosed:
-      return "datachannel.close";
+      return kTopics[1];
     case sfu::DataEvent::Type::kMessage:
-      return "datachannel.message";
+      return kTopics[2];
     case sfu::DataEvent::Type::kSendFailed:
-      return "datachannel.error";
+      return kTopics[3];
   }
-  return "datachannel.error";
+  return kTopics[3];
 }
 
 json DataChannelManager::event_json(const sfu::DataEvent& ev) {

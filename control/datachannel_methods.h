@@ -48,6 +48,10 @@ class DataChannelManager {
   // datachannel.send {transport_id, label | stream, text | binary_b64}.
   absl::StatusOr<jsonrpc::json> send(const jsonrpc::json& p);
 
+  // Every topic topic_of() can return, for the control server's topic list.
+  static constexpr const char* kTopics[] = {"datachannel.open", "datachannel.close",
+                                            "datachannel.message", "datachannel.error"};
+
   // An event as published (topic, data); public for unit tests.
   static std::string topic_of(const sfu::DataEvent& ev);
   static jsonrpc::json event_json(const sfu::DataEvent& ev);

@@ -282,10 +282,7 @@ absl::Status start_control(const TerndConfig& cfg, const PacketDriver& drv,
     sc.topics.push_back(t);
   }
   if (ctl->data) {  // published by DataChannelManager::poll_events
-    for (const char* t :
-         {"datachannel.open", "datachannel.close", "datachannel.message", "datachannel.error"}) {
-      sc.topics.push_back(t);
-    }
+    for (const char* t : DataChannelManager::kTopics) sc.topics.push_back(t);
   }
   bool default_path = !cfg.control_socket.has_value();
   sc.unix_path = cfg.control_socket.value_or(default_control_socket());
