@@ -1,7 +1,7 @@
 // ternd on the DPDK driver for a browser test: net_af_packet on the root end
 // of a veth pair, chromium in a network namespace of the test's own on the
-// other end, the pages over a second veth (shared by e2e_dpdk,
-// e2e_demo_room_dpdk and e2e_simulcast_dpdk).
+// other end, the pages over a second veth (shared by the *_dpdk tests;
+// e2e_loss_dpdk puts ternd on its lossy link with startTerndOnDpdk).
 //
 //   root ns                                   namespace tern-e2e-<tag>-<pid>
 //   ternd, DPDK net_af_packet on te<pid>dh    te<pid>dn <media>.2  (media)
@@ -31,11 +31,19 @@ export async function startDpdkTernd(t, tag, {media, pages, http = false, worker
   const link = ns.addVeth('d', {nsAddr: `${media}.2/24`, hostIpv6: false, nsChecksumOffload: false});
   ns.addVeth('p', {hostAddr: `${pagesAddr}/24`, nsAddr: `${pages}.2/24`});
 
+  await startTerndOnDpdk(t, {ifname: link.hostIf, addr: mediaAddr, prefix: ns.name, http, workers});
+  return {ns, mediaIf: link.hostIf, media: mediaAddr, pages: pagesAddr};
+}
+
+// ternd on DPDK net_af_packet on `ifname` (a root-namespace veth end with no
+// kernel address), answering addr/24 there. prefix: a unique EAL file prefix.
+// SkipError when ternd has no DPDK or the PMD does not start here.
+export async function startTerndOnDpdk(t, {ifname, addr, prefix, http = false, workers = 1}) {
   const driverToml = `[driver]\nkind = "dpdk"\n\n[dpdk]\n` +
-    `eal_args = ["--no-pci", "--no-huge", "--no-shconf", "-l", "0", "--file-prefix=${ns.name}", ` +
-    `"--log-level=lib.eal:error", "--vdev=net_af_packet0,iface=${link.hostIf},qpairs=1"]\n` +
+    `eal_args = ["--no-pci", "--no-huge", "--no-shconf", "-l", "0", "--file-prefix=${prefix}", ` +
+    `"--log-level=lib.eal:error", "--vdev=net_af_packet0,iface=${ifname},qpairs=1"]\n` +
     `mbufs = 4095\nrx_desc = 512\ntx_desc = 512\nlink_wait_ms = 2000\n\n` +
-    `[[dpdk.ports]]\nname = "net_af_packet0"\nipv4 = "${mediaAddr}/24"\n`;
+    `[[dpdk.ports]]\nname = "net_af_packet0"\nipv4 = "${addr}/24"\n`;
   try {
     await t.startTernd({http, workers, driverToml});
   } catch (e) {
@@ -47,8 +55,7 @@ export async function startDpdkTernd(t, tag, {media, pages, http = false, worker
     }
     throw e;
   }
-  t.log(`ternd on DPDK net_af_packet0 (iface ${link.hostIf}), ${mediaAddr}:${t.udpPort}`);
-  return {ns, mediaIf: link.hostIf, media: mediaAddr, pages: pagesAddr};
+  t.log(`ternd on DPDK net_af_packet0 (iface ${ifname}), ${addr}:${t.udpPort}`);
 }
 
 // stats.get's worker 0 driver counters: the DPDK queue carried >= minPackets
