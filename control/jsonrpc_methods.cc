@@ -55,6 +55,20 @@ json worker_json(const Worker& w, const PacketDriver* drv) {
              {"responses", st.responses.get()},
              {"indications", st.indications.get()},
              {"drops", drops_json(st.drops)}}}};
+  const sfu::DataRouterStats& dc = w.data_stats();
+  out["datachannels"] = json{{"members", dc.members.load(std::memory_order_relaxed)},
+                             {"channels", dc.channels.load(std::memory_order_relaxed)},
+                             {"legs_opened", dc.legs_opened.get()},
+                             {"messages_in", dc.messages_in.get()},
+                             {"bytes_in", dc.bytes_in.get()},
+                             {"messages_out", dc.messages_out.get()},
+                             {"bytes_out", dc.bytes_out.get()},
+                             {"send_failed", dc.send_failed.get()},
+                             {"leg_open_failed", dc.leg_open_failed.get()},
+                             {"relay_queued", dc.relay_queued.get()},
+                             {"relay_dropped", dc.relay_dropped.get()},
+                             {"source_pauses", dc.source_pauses.get()},
+                             {"backlog_bytes", dc.backlog_bytes.load(std::memory_order_relaxed)}};
   if (drv != nullptr && q < drv->num_queues()) {
     const DriverQueueStats& ds = drv->stats(q);
     json d{{"queue", q},

@@ -213,6 +213,13 @@ void SctpAssociation::receive(const uint8_t* data, size_t len, Nanos /*now*/) {
     poll_socket();
   }
   flush();
+  notify_send_ready();
+}
+
+void SctpAssociation::notify_send_ready() {
+  if (!send_blocked_ || sock_ == nullptr) return;
+  send_blocked_ = false;
+  if (handler_ != nullptr) handler_->on_send_ready();
 }
 
 Nanos SctpAssociation::next_deadline() const {
@@ -233,6 +240,7 @@ void SctpAssociation::on_timer(Nanos now) {
     poll_socket();
   }
   flush();
+  notify_send_ready();
 }
 
 void SctpAssociation::enqueue_output(const uint8_t* data, size_t len) {
@@ -306,7 +314,7 @@ void SctpAssociation::push_event(EvType t, uint16_t sid, uint32_t ppid, const ui
 // Reading the socket (lock held)
 
 void SctpAssociation::poll_socket() {
-  if (sock_ == nullptr) return;
+  if (sock_ == nullptr || read_paused_) return;
   static thread_local std::vector<uint8_t> buf(kReadChunk);
   for (int i = 0; i < kMaxReadsPerCall; ++i) {
     sctp_rcvinfo rcv{};
@@ -742,6 +750,7 @@ absl::Status SctpAssociation::send(uint16_t stream, MessageKind kind, const uint
   flush();
   if (r < 0) {
     if (err == EWOULDBLOCK || err == EAGAIN) {
+      send_blocked_ = true;
       return absl::ResourceExhaustedError("sctp: send: send buffer full");
     }
     return absl::InternalError(absl::StrCat("sctp: send: ", std::strerror(err)));

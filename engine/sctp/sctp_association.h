@@ -120,6 +120,10 @@ class SctpAssociationHandler {
   // The association ended (peer ABORT/SHUTDOWN, retransmissions exhausted,
   // our shutdown()); every channel was reported closed before.
   virtual void on_closed(const std::string& /*reason*/) {}
+  // A send() failed with ResourceExhausted before, and since then input or a
+  // timer ran (a SACK may have freed send buffer space): try again. Called
+  // after the lock was released, at most once per receive()/on_timer().
+  virtual void on_send_ready() {}
 };
 
 // One SCTP packet to encrypt and send; valid only during the call.
@@ -172,6 +176,12 @@ class SctpAssociation {
   // ResourceExhausted when usrsctp's send buffer is full (retry later).
   absl::Status send(uint16_t stream, MessageKind kind, const uint8_t* data, size_t len, Nanos now);
   absl::Status close_channel(uint16_t stream, Nanos now);
+  // Backpressure: while paused, nothing is read from the socket, so received
+  // data stays in usrsctp's receive buffer and the advertised window shrinks
+  // until the peer stops sending (its notifications wait too). Unpausing
+  // reads again on the next receive()/on_timer() (within kTimerInterval).
+  void set_read_paused(bool paused) { read_paused_ = paused; }
+  bool read_paused() const { return read_paused_; }
   // Graceful SCTP SHUTDOWN after queued data is delivered; on_closed follows.
   void shutdown(Nanos now);
 
@@ -249,6 +259,8 @@ class SctpAssociation {
 
   // Delivers pending output and events, after the lock is released.
   void flush();
+  // on_send_ready() if a send was refused since the last call (no lock).
+  void notify_send_ready();
 
   std::shared_ptr<SctpStack> stack_;
   SctpAssociationConfig config_;
@@ -257,6 +269,8 @@ class SctpAssociation {
   uint64_t id_ = 0;
   struct socket* sock_ = nullptr;
   SctpState state_ = SctpState::kNew;
+  bool read_paused_ = false;   // set_read_paused
+  bool send_blocked_ = false;  // a send() hit a full buffer: on_send_ready() due
   uint16_t out_streams_ = 0, in_streams_ = 0;
   Nanos last_timer_ = 0;
   absl::flat_hash_map<uint16_t, Channel> channels_;

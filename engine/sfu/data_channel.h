@@ -69,6 +69,9 @@ class DataHandler {
   // closed before. A released transport reports nothing: the host's
   // kClosed / kIceFailed / kDtlsFailed event says it.
   virtual void on_data_closed(WebRtcTransport& t, const std::string& reason, Nanos now) = 0;
+  // A send_data that returned ResourceExhausted may succeed now (the peer
+  // acknowledged data or a timer ran).
+  virtual void on_data_writable(WebRtcTransport& /*t*/, Nanos /*now*/) {}
 };
 
 // Control thread -> worker (WorkerCommand::kSendData): one message into a

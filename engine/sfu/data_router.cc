@@ -124,6 +124,7 @@ void DataRouter::on_transport_event(const TransportEvent& ev, Nanos now) {
 // gone (closed / failed) and only the other legs are touched.
 void DataRouter::drop_transport(uint64_t transport, bool alive, Nanos now) {
   remove_member(transport);
+  drop_backlogs_of(transport);
   // Channels with a leg on this transport: collect first (closing mutates).
   std::vector<std::pair<uint64_t, bool>> touched;  // channel id, is origin
   for (const auto& [id, c] : channels_) {
@@ -144,6 +145,7 @@ void DataRouter::drop_transport(uint64_t transport, bool alive, Nanos now) {
       const Leg leg = c.legs[i];
       c.legs.erase(c.legs.begin() + static_cast<std::ptrdiff_t>(i));
       leg_channel_.erase(leg);
+      drop_backlog(leg);
       if (alive) {
         if (WebRtcTransport* t = host_.find(transport)) {
           (void)t->close_data_channel(leg.stream, now, sink_);
@@ -164,7 +166,10 @@ void DataRouter::close_channel(uint64_t channel_id, uint64_t skip_transport, boo
   std::vector<Leg> legs = std::move(it->second.legs);
   channels_.erase(it);
   stats_.channels.store(channels_.size(), std::memory_order_relaxed);
-  for (const Leg& l : legs) leg_channel_.erase(l);
+  for (const Leg& l : legs) {
+    leg_channel_.erase(l);
+    drop_backlog(l);
+  }
   for (const Leg& l : legs) {
     if (l.transport == skip_transport) continue;
     WebRtcTransport* t = host_.find(l.transport);
@@ -299,13 +304,7 @@ void DataRouter::on_data_message(WebRtcTransport& t, uint16_t stream, sctp::Mess
     if (leg.transport == t.id() && leg.stream == stream) continue;
     WebRtcTransport* dst = host_.find(leg.transport);
     if (dst == nullptr || dst->released()) continue;
-    absl::Status s = dst->send_data(leg.stream, binary, data, len, now, sink_);
-    if (s.ok()) {
-      stats_.messages_out.add();
-      stats_.bytes_out.add(len);
-    } else {
-      stats_.send_failed.add();
-    }
+    relay(leg, *dst, t.id(), it->second.reliable(), binary, data, len, now);
   }
 }
 
@@ -327,6 +326,7 @@ void DataRouter::on_data_channel_closed(WebRtcTransport& t, uint16_t stream, Nan
   }
   c.legs.erase(std::remove(c.legs.begin(), c.legs.end(), Leg{t.id(), stream}), c.legs.end());
   leg_channel_.erase(lc);
+  drop_backlog(Leg{t.id(), stream});
 }
 
 void DataRouter::on_data_closed(WebRtcTransport& t, const std::string& reason, Nanos now) {

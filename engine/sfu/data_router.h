@@ -13,6 +13,18 @@
 // channel (or leaving, or its transport going) closes every leg; a leg
 // closing, or its member leaving, only drops that leg.
 //
+// Backpressure (data_router_backlog.cc): a relayed copy that does not fit
+// the destination's usrsctp send buffer is, on a reliable channel, queued for
+// that leg (in order; later messages queue behind it) and sent when the
+// destination's association reports space (on_data_writable). Once a leg's
+// queue holds kPauseBytes, the transport the messages come from stops being
+// read (SCTP flow control then holds the sender back) until the queue is
+// below kResumeBytes: a slow reliable subscriber slows its channel's source,
+// it does not lose messages. A queue never exceeds kMaxBacklogBytes (what
+// arrived while the pause took effect fits); beyond it, and on partially
+// reliable channels (whose settings allow loss) at once, the copy is dropped
+// and counted (relay_dropped).
+//
 // Control plane: every open / close / message (messages whole up to
 // DataEvent::kMaxEventPayload, else cut) is handed to a DataEventSink (the
 // worker's data event ring), also for transports in no group. send()
@@ -25,6 +37,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -52,8 +65,13 @@ struct DataRouterStats {
   Counter legs_opened;                // channels tern opened on subscribers
   Counter messages_in, bytes_in;
   Counter messages_out, bytes_out;  // relayed copies sent
-  Counter send_failed;      // relay or DataSend refused by the association (full buffer, closed)
+  Counter send_failed;      // relay or DataSend refused by the association (closed, too large)
   Counter leg_open_failed;  // could not open a leg (no free stream, ...)
+  Counter relay_queued;     // copies that waited in a leg's backlog for buffer space
+  Counter
+      relay_dropped;  // copies dropped: full buffer on a partially reliable leg, or backlog full
+  Counter source_pauses;                   // times a source transport's reads were paused
+  std::atomic<uint64_t> backlog_bytes{0};  // bytes queued in all legs' backlogs now
 };
 
 class DataRouter final : public DataHandler {
@@ -89,6 +107,13 @@ class DataRouter final : public DataHandler {
                        const uint8_t* data, size_t len, Nanos now) override;
   void on_data_channel_closed(WebRtcTransport& t, uint16_t stream, Nanos now) override;
   void on_data_closed(WebRtcTransport& t, const std::string& reason, Nanos now) override;
+  void on_data_writable(WebRtcTransport& t, Nanos now) override;
+
+  static constexpr size_t kPauseBytes = 1024 * 1024;
+  static constexpr size_t kResumeBytes = 256 * 1024;
+  static constexpr size_t kMaxBacklogBytes = 8 * 1024 * 1024;
+  // Bytes queued for one leg (tests, diagnostics); 0 when none.
+  size_t backlog_of(uint64_t transport, uint16_t stream) const;
 
  private:
   struct Leg {
@@ -104,7 +129,24 @@ class DataRouter final : public DataHandler {
     uint64_t group = 0;
     sctp::DataChannelParams params;
     std::vector<Leg> legs;  // legs[0] is the origin (the peer that opened it)
+    bool reliable() const { return !params.max_retransmits && !params.max_packet_life_time_ms; }
   };
+  struct Queued {
+    bool binary = false;
+    std::vector<uint8_t> bytes;
+  };
+  struct Backlog {
+    std::deque<Queued> q;
+    size_t bytes = 0;
+    std::vector<uint64_t> paused;  // sources this backlog paused (each once)
+  };
+  // One copy for `leg` (a leg of a channel, not the source's own).
+  void relay(const Leg& leg, WebRtcTransport& dst, uint64_t source, bool reliable, bool binary,
+             const uint8_t* data, size_t len, Nanos now);
+  void drop_backlog(const Leg& leg);  // the leg is gone: forget its queue, resume its sources
+  void drop_backlogs_of(uint64_t transport);
+  void pause_source(uint64_t transport);
+  void release_source(uint64_t transport);
   void open_legs_on(uint64_t transport, Nanos now);  // every group channel it lacks
   void open_leg(uint64_t channel_id, Channel& c, uint64_t transport, Nanos now);
   void drop_transport(uint64_t transport, bool alive, Nanos now);
@@ -119,6 +161,8 @@ class DataRouter final : public DataHandler {
   absl::flat_hash_map<uint64_t, std::vector<uint64_t>> group_members_;  // group -> transports
   absl::flat_hash_map<uint64_t, Channel> channels_;                     // relayed channel id ->
   absl::flat_hash_map<Leg, uint64_t> leg_channel_;                      // leg -> channel id
+  absl::flat_hash_map<Leg, Backlog> backlogs_;                          // congested legs only
+  absl::flat_hash_map<uint64_t, uint32_t> pauses_;  // source transport -> backlogs pausing it
   uint64_t next_channel_ = 1;
   DataRouterStats stats_;
 };

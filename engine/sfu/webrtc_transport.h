@@ -199,6 +199,9 @@ class WebRtcTransport {
   absl::Status send_data(uint16_t stream, bool binary, const uint8_t* data, size_t len, Nanos now,
                          PacketSink& sink);
   absl::Status close_data_channel(uint16_t stream, Nanos now, PacketSink& sink);
+  // Stops (true) or resumes reading the peer's data (SctpAssociation::
+  // set_read_paused): the DataRouter's backpressure on a fast source.
+  void set_data_read_paused(bool paused);
 
   // --- worker thread ---
   // Late signalling (transport.connect). Errors name the field.

@@ -28,6 +28,7 @@ absl::Status WebRtcTransport::send_data(uint16_t, bool, const uint8_t*, size_t, 
                                         PacketSink&) {
   return absl::UnimplementedError("sctp: this build has no usrsctp");
 }
+void WebRtcTransport::set_data_read_paused(bool) {}
 absl::Status WebRtcTransport::close_data_channel(uint16_t, Nanos, PacketSink&) {
   return absl::UnimplementedError("sctp: this build has no usrsctp");
 }

@@ -47,6 +47,9 @@ struct WebRtcTransport::Sctp final : sctp::SctpAssociationHandler {
     connected = false;
     if (t->data_handler_ != nullptr) t->data_handler_->on_data_closed(*t, reason, now());
   }
+  void on_send_ready() override {
+    if (t->data_handler_ != nullptr) t->data_handler_->on_data_writable(*t, now());
+  }
 };
 
 void WebRtcTransport::SctpDeleter::operator()(Sctp* s) const { delete s; }
@@ -189,6 +192,10 @@ absl::Status WebRtcTransport::send_data(uint16_t stream, bool binary, const uint
   io_sink_ = prev_sink;
   io_now_ = prev_now;
   return s;
+}
+
+void WebRtcTransport::set_data_read_paused(bool paused) {
+  if (sctp_ != nullptr && sctp_->assoc != nullptr) sctp_->assoc->set_read_paused(paused);
 }
 
 absl::Status WebRtcTransport::close_data_channel(uint16_t stream, Nanos now, PacketSink& sink) {
