@@ -108,6 +108,45 @@
             bytes: got.reduce((n, m) => n + m.size, 0)};
   };
 
+  // Numbered messages for the loss tests: message `seq` is `size` bytes, the
+  // first four the sequence number (little endian), the rest a function of
+  // (size, seed, seq). Sent `burst` at a time, `gapMs` apart (paced so the
+  // link, not the browser's buffer, decides what is lost).
+  function seqMessage(size, seed, seq) {
+    const b = bytes(size, (seed * 100003 + seq) >>> 0);
+    new DataView(b.buffer).setUint32(0, seq, true);
+    return b;
+  }
+  d.sendSeq = async function (label, count, size, seed, {burst = 10, gapMs = 20} = {}) {
+    const dc = d.channels[label];
+    if (!dc || dc.readyState !== 'open') throw new Error(`channel ${label} is ${dc ? dc.readyState : 'missing'}`);
+    for (let i = 0; i < count; i++) {
+      dc.send(seqMessage(size, seed, i));
+      if ((i + 1) % burst === 0) await new Promise((r) => setTimeout(r, gapMs));
+    }
+  };
+  // What arrived on `label` (from log index `from`) of sendSeq(count, size,
+  // seed): distinct messages, duplicates, ones out of send order, corrupt
+  // ones (wrong size or bytes) and the first missing numbers.
+  d.verifySeq = function (label, count, size, seed, {from = 0} = {}) {
+    const got = (d.log[label] || []).slice(from);
+    const seen = new Set();
+    let dups = 0, outOfOrder = 0, bad = 0, last = -1;
+    for (const m of got) {
+      if (!m.binary || m.size !== size) { bad++; continue; }
+      const b = new Uint8Array(m.data);
+      const seq = new DataView(m.data).getUint32(0, true);
+      if (seq >= count || !equalBytes(b, seqMessage(size, seed, seq))) { bad++; continue; }
+      if (seen.has(seq)) { dups++; continue; }
+      seen.add(seq);
+      if (seq < last) outOfOrder++;
+      last = Math.max(last, seq);
+    }
+    const missing = [];
+    for (let i = 0; i < count && missing.length < 10; i++) if (!seen.has(i)) missing.push(i);
+    return {received: got.length, unique: seen.size, dups, outOfOrder, bad, missing};
+  };
+
   d.count = (label) => (d.log[label] || []).length;
   // The last message on label, as text or base64 (control-plane checks).
   d.last = function (label) {
