@@ -51,15 +51,6 @@ struct DataEvents : DataEventSink {
   }
 };
 
-struct HostEvents : TransportEventSink {
-  DataRouter* data = nullptr;
-  std::vector<TransportEvent> ev;
-  void on_transport_event(const TransportEvent& e) override {
-    ev.push_back(e);
-    if (data != nullptr) data->on_transport_event(e, mono_now());
-  }
-};
-
 inline SctpTransportConfig short_rto() {
   SctpTransportConfig c;
   c.remote_max_message_size = 262144;
@@ -77,25 +68,20 @@ struct DcClient {
   Recorder rec;
 };
 
-class SfuDataChannelTest : public ::testing::Test {
+class SfuDataChannelTest : public HostBed {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(srtp_library_init().ok());
-    t0 = mono_now();
-    server_ctx = *DtlsContext::create(server_cert());
-    wheel = std::make_unique<TimerWheel>(1024, kMillisecond, t0);
-    timers = std::make_unique<WheelTransportTimers>(*wheel);
-    sink.pool = &pool;
-    host = std::make_unique<TransportHost>(*timers, sink, events);
+    HostBed::SetUp();
+    if (HasFatalFailure()) return;
     data = std::make_unique<DataRouter>(*host, sink, dev);
-    events.data = data.get();
+    events.also = [this](const TransportEvent& e) { data->on_transport_event(e, mono_now()); };
     auto st = sctp::SctpStack::acquire();
     ASSERT_TRUE(st.ok()) << st.status();
     stack = *st;
   }
   void TearDown() override {
     for (auto& cl : clients) cl->assoc.reset();
-    events.data = nullptr;
+    events.also = nullptr;
     host.reset();
     data.reset();
   }
@@ -199,16 +185,8 @@ class SfuDataChannelTest : public ::testing::Test {
     return pred();
   }
 
-  Nanos t0 = 0;
-  Pool pool;
-  Sink sink;
-  HostEvents events;
   DataEvents dev;
-  std::shared_ptr<DtlsContext> server_ctx;
   std::shared_ptr<sctp::SctpStack> stack;
-  std::unique_ptr<TimerWheel> wheel;
-  std::unique_ptr<WheelTransportTimers> timers;
-  std::unique_ptr<TransportHost> host;
   std::unique_ptr<DataRouter> data;
   std::vector<std::unique_ptr<DcClient>> clients;
   std::set<uint64_t> stalled;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -107,10 +108,12 @@ struct Sink : PacketSink {
 
 struct Events : TransportEventSink {
   Router* router = nullptr;
+  std::function<void(const TransportEvent&)> also;  // another listener (a DataRouter)
   std::vector<TransportEvent> ev;
   void on_transport_event(const TransportEvent& e) override {
     ev.push_back(e);
     if (router != nullptr) router->on_transport_event(e);
+    if (also) also(e);
   }
   int count(TransportEventType t, uint64_t object = 0) const {
     int n = 0;
