@@ -66,7 +66,11 @@ await t.run(async () => {
   check(legs.ordered.ordered && legs.ordered.protocol === 'tern-test', `B's "ordered" leg: ${JSON.stringify(legs.ordered)}`);
   check(!legs.unordered.ordered, `B's "unordered" leg is ordered`);
   const openEv = (tr, label) => events.events.find((e) => e.topic === 'datachannel.open' && e.data.transport_id === tr && e.data.label === label);
-  check(openEv(aTransport, 'ordered') && openEv(bTransport, 'ordered') && openEv(aTransport, 'fromb'),
+  // Events come through the worker's event ring and the control thread: they
+  // may trail the pages' view by a moment.
+  const haveOpen = await waitFor(() => openEv(aTransport, 'ordered') && openEv(bTransport, 'ordered') &&
+                                       openEv(aTransport, 'fromb'), 5_000, 100);
+  check(haveOpen,
         `datachannel.open events missing: ${JSON.stringify(events.events.filter((e) => e.topic === 'datachannel.open').map((e) => e.data))}`);
 
   // Batches both ways on both channels, every byte checked.
