@@ -147,7 +147,8 @@ class DataRouter final : public DataHandler {
   void drop_backlogs_of(uint64_t transport);
   void pause_source(uint64_t transport);
   void release_source(uint64_t transport);
-  void open_legs_on(uint64_t transport, Nanos now);  // every group channel it lacks
+  void set_reads_paused(uint64_t transport, bool paused);  // if it is still here
+  void open_legs_on(uint64_t transport, Nanos now);        // every group channel it lacks
   void open_leg(uint64_t channel_id, Channel& c, uint64_t transport, Nanos now);
   void drop_transport(uint64_t transport, bool alive, Nanos now);
   void close_channel(uint64_t channel_id, uint64_t skip_transport, bool alive, Nanos now);

@@ -114,19 +114,13 @@ void DataRouter::drop_backlogs_of(uint64_t transport) {
   for (auto& [leg, b] : backlogs_) {
     b.paused.erase(std::remove(b.paused.begin(), b.paused.end(), transport), b.paused.end());
   }
-  if (pauses_.erase(transport) > 0) {
-    if (WebRtcTransport* t = host_.find(transport); t != nullptr && !t->released()) {
-      t->set_data_read_paused(false);
-    }
-  }
+  if (pauses_.erase(transport) > 0) set_reads_paused(transport, false);
 }
 
 void DataRouter::pause_source(uint64_t transport) {
   if (pauses_[transport]++ > 0) return;
   stats_.source_pauses.add();
-  if (WebRtcTransport* t = host_.find(transport); t != nullptr && !t->released()) {
-    t->set_data_read_paused(true);
-  }
+  set_reads_paused(transport, true);
 }
 
 void DataRouter::release_source(uint64_t transport) {
@@ -134,8 +128,12 @@ void DataRouter::release_source(uint64_t transport) {
   if (it == pauses_.end()) return;
   if (--it->second > 0) return;
   pauses_.erase(it);
+  set_reads_paused(transport, false);
+}
+
+void DataRouter::set_reads_paused(uint64_t transport, bool paused) {
   if (WebRtcTransport* t = host_.find(transport); t != nullptr && !t->released()) {
-    t->set_data_read_paused(false);
+    t->set_data_read_paused(paused);
   }
 }
 
