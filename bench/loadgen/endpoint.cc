@@ -108,6 +108,10 @@ absl::Status Peer::start(const AnswerInfo& a, Nanos now) {
   auto mi = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1, a.ice_pwd);
   if (!mi.ok()) return mi.status();
   integrity_.emplace(std::move(*mi));
+  auto lmi = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1, local_pwd_);
+  if (!lmi.ok()) return lmi.status();
+  local_integrity_.emplace(std::move(*lmi));
+  server_ = a.server;
   DtlsEndpointConfig dc;
   dc.role = DtlsRole::kClient;
   dc.has_remote_fingerprint = true;
@@ -156,6 +160,8 @@ void Peer::on_stun(const uint8_t* d, size_t n, Nanos now) {
     fail(absl::StrCat("ICE check answered ", code, " ", reason));
     return;
   }
+  if (m.cls() == stun::StunClass::kRequest && m.method() == stun::kMethodBinding)
+    return answer_check(m);
   if (m.cls() != stun::StunClass::kSuccess || std::memcmp(m.transaction_id(), "tlgc", 4) != 0)
     return;
   if (m.verify_integrity(*integrity_) != stun::IntegrityCheck::kOk) return;
@@ -164,6 +170,22 @@ void Peer::on_stun(const uint8_t* d, size_t n, Nanos now) {
     next_check_ = now + 2 * kSecond;
     dtls_->start(now);
   }
+}
+
+// A full-ICE server (Janus's libnice, even in lite mode) sends its own
+// triggered check and nominates the pair only once we answer it, as a
+// browser would (RFC 8445 7.3). Signed with our password; ternd never asks.
+void Peer::answer_check(const stun::StunMessage& req) {
+  if (!local_integrity_ || req.verify_integrity(*local_integrity_) != stun::IntegrityCheck::kOk)
+    return;
+  uint8_t buf[256];
+  stun::StunWriter w(buf, sizeof(buf));
+  w.begin(stun::kMethodBinding, stun::StunClass::kSuccess, req.transaction_id());
+  w.add_xor_mapped_address(server_);
+  w.add_message_integrity(*local_integrity_);
+  w.add_fingerprint();
+  if (w.ok()) send(buf, w.size());
+  ++c_.checks_answered;
 }
 
 void Peer::on_connected(Nanos now) {

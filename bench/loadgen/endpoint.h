@@ -23,6 +23,7 @@
 #include "engine/dtls/dtls_endpoint.h"
 #include "engine/srtp/srtp_session.h"
 #include "engine/stun/message_integrity.h"
+#include "engine/stun/stun_message.h"
 
 namespace tern::loadgen {
 
@@ -49,7 +50,8 @@ struct PeerCounters {
   uint64_t rtcp_in = 0, pli_in = 0, fir_in = 0, nack_in = 0, retransmits = 0;
   uint64_t rr_out = 0, nack_out = 0, pli_out = 0;
   uint64_t send_errors = 0;
-  uint64_t withheld = 0;  // publisher: packets not sent on purpose (drop_every)
+  uint64_t checks_answered = 0;  // the server's ICE checks (full-ICE servers)
+  uint64_t withheld = 0;         // publisher: packets not sent on purpose (drop_every)
 };
 
 class Peer {
@@ -101,6 +103,7 @@ class Peer {
   void send(const uint8_t* d, size_t n);
   void send_check(Nanos now);
   void on_stun(const uint8_t* d, size_t n, Nanos now);
+  void answer_check(const stun::StunMessage& req);
   void on_connected(Nanos now);
   void on_rtp(uint8_t* d, size_t n, Nanos now);
   void on_rtcp(uint8_t* d, size_t n);
@@ -116,7 +119,9 @@ class Peer {
   std::string failure_;
   std::string local_ufrag_, local_pwd_;
   std::string remote_ufrag_;
-  std::optional<MessageIntegrity> integrity_;
+  std::optional<MessageIntegrity> integrity_;        // remote password: our checks
+  std::optional<MessageIntegrity> local_integrity_;  // ours: answers to the server's checks
+  Endpoint server_;
   std::unique_ptr<DtlsEndpoint> dtls_;
   std::optional<SrtpSession> out_, in_;
   Nanos started_ = 0, next_check_ = 0, connected_at_ = 0, next_report_ = 0;

@@ -16,6 +16,10 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: tern-loadgen --control-socket PATH [options]\n"
+    "       tern-loadgen --target janus --janus-url http://HOST:PORT/janus --server-pid PID "
+    "[options]\n"
+    "  --target ternd|janus       the server: ternd over its control socket (default), or\n"
+    "                             Janus's VideoRoom over its REST API (--janus-url)\n"
     "  --scenario fanout          one publisher, subscribers added per step\n"
     "  --scenario conference      audio conference: N participants each publish audio\n"
     "                             and receive the N-1 others (fresh room per step)\n"
@@ -32,7 +36,7 @@ constexpr char kUsage[] =
     "  --drop-every N             publishers withhold every Nth video packet (a NACK check)\n"
     "  --no-retransmit            publishers ignore NACKs (withheld packets stay lost)\n"
     "  --room NAME                room to publish into (loadgen)\n"
-    "  --ternd-pid PID            for CPU % (default: server.info's pid)\n"
+    "  --server-pid PID           for CPU % (default: ternd's server.info pid; alias --ternd-pid)\n"
     "  --json FILE --markdown FILE   results\n"
     "  --quiet                    no progress lines\n";
 
@@ -73,6 +77,10 @@ int main(int argc, char** argv) {
     };
     if (k == "--control-socket") {
       o.control_socket = v;
+    } else if (k == "--target") {
+      o.target = v;
+    } else if (k == "--janus-url") {
+      o.janus_url = v;
     } else if (k == "--scenario") {
       o.scenario = v;
     } else if (k == "--room") {
@@ -107,7 +115,7 @@ int main(int argc, char** argv) {
       num(&o.corrupt_subscribers);
     } else if (k == "--drop-every") {
       num(&o.drop_every);
-    } else if (k == "--ternd-pid") {
+    } else if (k == "--ternd-pid" || k == "--server-pid") {
       num(&o.ternd_pid);
     } else if (k == "--json") {
       o.json_out = v;
@@ -117,7 +125,12 @@ int main(int argc, char** argv) {
       return usage("unknown option " + k);
     }
   }
-  if (o.control_socket.empty()) return usage("--control-socket is required");
+  if (o.target != "ternd" && o.target != "janus")
+    return usage("--target: want ternd or janus, got " + o.target);
+  if (o.target == "ternd" && o.control_socket.empty())
+    return usage("--control-socket is required (--target ternd)");
+  if (o.target == "janus" && o.janus_url.empty())
+    return usage("--janus-url is required (--target janus)");
   if (o.scenario != "fanout" && o.scenario != "conference")
     return usage("--scenario: want fanout or conference, got " + o.scenario);
   if (o.scenario == "fanout" && o.video_kbps == 0 && !o.audio)

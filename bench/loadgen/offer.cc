@@ -23,7 +23,7 @@ sdp::MediaSection section(const OfferParams& p, bool video, const std::string& m
   m.transport.ice_ufrag = p.ice_ufrag;
   m.transport.ice_pwd = p.ice_pwd;
   m.transport.fingerprints.push_back(fp);
-  m.transport.setup = sdp::Setup::kActPass;
+  m.transport.setup = p.setup_active ? sdp::Setup::kActive : sdp::Setup::kActPass;
   m.rtcp_mux = true;
   m.rtcp_rsize = true;
   sdp::Codec c;

@@ -26,9 +26,12 @@ struct OfferParams {
   std::string ice_ufrag, ice_pwd;
   std::string fingerprint;  // "sha-256 AB:CD:..."
   std::string cname;
+  // a=setup:active instead of actpass (the loadgen is the DTLS client either
+  // way; Janus, as answerer, would otherwise take the client role itself).
+  bool setup_active = false;
 };
 
-// BUNDLE, rtcp-mux, a=setup:actpass, mid extension, opus/48000/2 and
+// BUNDLE, rtcp-mux, a=setup:actpass (or active), mid extension, opus/48000/2 and
 // VP8/90000 with nack, nack pli, ccm fir (no RTX: retransmissions are plain).
 std::string build_offer(const OfferParams& p);
 

@@ -10,7 +10,8 @@ json to_json(const RunResult& r) {
   const Options& o = r.options;
   json j;
   j["tool"] = "tern-loadgen";
-  j["config"] = {{"scenario", o.scenario},
+  j["config"] = {{"target", o.target},
+                 {"scenario", o.scenario},
                  {"room", o.room},
                  {"subscribers", o.subscribers},
                  {"video_kbps", o.video_kbps},
@@ -25,7 +26,7 @@ json to_json(const RunResult& r) {
                  {"corrupt_subscribers", o.corrupt_subscribers},
                  {"drop_every", o.drop_every},
                  {"retransmit", o.retransmit}};
-  j["ternd_pid"] = r.ternd_pid;
+  j["ternd_pid"] = r.ternd_pid;  // the server's pid whatever the target (kept for old readers)
   j["stop_reason"] = r.stop_reason;
   j["errors"] = r.errors;
   json steps = json::array();
@@ -79,11 +80,11 @@ std::string to_markdown(const RunResult& r) {
           : absl::StrFormat("video %u kbps%s", o.video_kbps,
                             o.audio ? absl::StrFormat(" + audio %u kbps", o.audio_kbps) : "");
   std::string md =
-      absl::StrFormat("tern-loadgen %s: %s, %.1f s per step, stop at loss > %.2f%%\n\n", o.scenario,
-                      media, o.step_seconds, o.max_loss_pct);
+      absl::StrFormat("tern-loadgen %s against %s: %s, %.1f s per step, stop at loss > %.2f%%\n\n",
+                      o.scenario, o.target, media, o.step_seconds, o.max_loss_pct);
   md += "| " + std::string(r.options.scenario == "conference" ? "participants" : "subs") +
         " | sent pkts | recv pkts | fwd pps | fwd Mbps | loss % | reord | dup | "
-        "p50 us | p99 us | p999 us | ternd CPU % | loadgen CPU % |\n"
+        "p50 us | p99 us | p999 us | server CPU % | loadgen CPU % |\n"
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const StepResult& s : r.steps)
     md += absl::StrFormat(

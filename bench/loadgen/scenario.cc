@@ -14,8 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "bench/loadgen/control_client.h"
 #include "bench/loadgen/endpoint.h"
+#include "bench/loadgen/target.h"
 #include "engine/srtp/srtp_session.h"
 
 namespace tern::loadgen {
@@ -108,13 +108,14 @@ class Runner {
   std::string setup_fanout(uint32_t n);
   std::string setup_conference(uint32_t n);
   std::string wait_flowing();
+  std::string wait_publishers();
   StepResult measure(uint32_t n);
   void teardown();
   bool audio() const { return o_.audio || o_.scenario == "conference"; }
   uint32_t video_kbps() const { return o_.scenario == "conference" ? 0 : o_.video_kbps; }
 
   Options o_;
-  ControlClient ctl_;
+  std::unique_ptr<Target> target_;
   std::shared_ptr<const DtlsContext> dtls_;
   Loop loop_;
   std::vector<Session> pubs_, subs_;
@@ -160,18 +161,12 @@ absl::StatusOr<Session> Runner::open(const Open& w) {
     op.audio = audio(), op.video = video_kbps() > 0;
     op.audio_lines = w.audio_lines;
   }
-  json params = {{"room", w.room}, {"offer", build_offer(op)}};
-  if (!w.exclude_session.empty()) params["exclude_session"] = w.exclude_session;
-  auto res = ctl_.call(publisher ? "session.publish" : "session.subscribe", params);
-  if (!res.ok()) return res.status();
-  s.id = (*res).value("session_id", "");
-  if (!publisher) {
-    for (const json& c : (*res)["consumers"])
-      s.peer->expect_ssrc(c.value("ssrc", 0u), c.value("kind", "") == "video");
-  }
-  auto ans = read_answer((*res).value("answer", ""));
-  if (!ans.ok()) return ans.status();
-  if (auto st = s.peer->start(*ans, mono_now()); !st.ok()) return st;
+  auto joined =
+      publisher ? target_->publish(w.room, op) : target_->subscribe(w.room, op, w.exclude_session);
+  if (!joined.ok()) return joined.status();
+  s.id = joined->id;
+  for (const ExpectedStream& e : joined->streams) s.peer->expect_ssrc(e.ssrc, e.video);
+  if (auto st = s.peer->start(joined->remote, mono_now()); !st.ok()) return st;
   loop_.add(s.peer.get());
   return s;
 }
@@ -254,8 +249,7 @@ void Runner::teardown() {
     for (Session& s : *list) {
       loop_.remove(s.peer.get());
       if (s.id.empty()) continue;
-      auto res = ctl_.call("session.close", {{"session_id", s.id}});
-      if (!res.ok()) r_.errors.push_back(std::string(res.status().message()));
+      if (auto st = target_->close(s.id); !st.ok()) r_.errors.push_back(std::string(st.message()));
     }
     list->clear();
   }
@@ -268,6 +262,7 @@ std::string Runner::setup_fanout(uint32_t n) {
     if (!pub.ok()) return absl::StrCat("publisher: ", pub.status().message());
     pubs_.push_back(std::move(*pub));
     progress(absl::StrCat("publisher session ", pubs_[0].id, " (room ", o_.room, ")"));
+    if (std::string e = wait_publishers(); !e.empty()) return e;
   }
   while (subs_.size() < n) {
     auto s = open({.name = absl::StrCat("sub", subs_.size()),
@@ -290,6 +285,7 @@ std::string Runner::setup_conference(uint32_t n) {
     if (!pub.ok()) return absl::StrCat("publisher ", i, ": ", pub.status().message());
     pubs_.push_back(std::move(*pub));
   }
+  if (std::string e = wait_publishers(); !e.empty()) return e;
   for (uint32_t i = 0; n > 1 && i < n; ++i) {
     auto s = open({.name = absl::StrCat("sub", i),
                    .room = room,
@@ -300,6 +296,25 @@ std::string Runner::setup_conference(uint32_t n) {
     subs_.push_back(std::move(*s));
   }
   progress(absl::StrCat("room ", room, ": ", n, " participants"));
+  return "";
+}
+
+// Subscribers join once the publishers are connected: Janus offers a feed
+// only after its publisher's DTLS is up ("No such feed" before). ternd would
+// not need it; the wait costs the same for both targets.
+std::string Runner::wait_publishers() {
+  auto up = [&] {
+    for (Session& s : pubs_)
+      if (!s.peer->connected() && !s.peer->failed()) return false;
+    return true;
+  };
+  loop_.run(std::min(end_, mono_now() + 15 * kSecond), up);
+  for (Session& s : pubs_)
+    if (!s.peer->connected())
+      return s.peer->name() + ": " +
+             (s.peer->failed() ? s.peer->failure() : "did not connect within 15 s");
+  // The server learns of its DTLS completion a round trip after we do.
+  loop_.run(mono_now() + 100 * kMillisecond, nullptr);
   return "";
 }
 
@@ -330,10 +345,11 @@ std::string Runner::wait_flowing() {
 absl::StatusOr<RunResult> Runner::run() {
   r_.options = o_;
   if (auto st = srtp_library_init(); !st.ok()) return st;
-  if (auto st = ctl_.connect(o_.control_socket); !st.ok()) return st;
-  auto info = ctl_.call("server.info", json::object());
-  if (!info.ok()) return info.status();
-  r_.ternd_pid = o_.ternd_pid > 0 ? o_.ternd_pid : (*info).value("pid", 0);
+  target_ =
+      o_.target == "janus" ? make_janus_target(o_.janus_url) : make_ternd_target(o_.control_socket);
+  auto pid = target_->connect();
+  if (!pid.ok()) return pid.status();
+  r_.ternd_pid = o_.ternd_pid > 0 ? o_.ternd_pid : *pid;
   auto cert = DtlsCertificate::generate();
   if (!cert.ok()) return cert.status();
   auto ctx = DtlsContext::create(*cert);

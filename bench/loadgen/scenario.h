@@ -17,7 +17,9 @@
 namespace tern::loadgen {
 
 struct Options {
+  std::string target = "ternd";  // ternd (control_socket) or janus (janus_url)
   std::string control_socket;
+  std::string janus_url;
   std::string scenario = "fanout";
   std::string room = "loadgen";
   std::vector<uint32_t> subscribers = {1, 2, 4, 8};
@@ -34,7 +36,7 @@ struct Options {
   uint32_t corrupt_subscribers = 0;  // the first N subscribers get a wrong SRTP key
   uint32_t drop_every = 0;           // publishers withhold every Nth video packet
   bool retransmit = true;            // publishers answer NACKs
-  int ternd_pid = 0;                 // 0: from server.info
+  int ternd_pid = 0;  // the server's pid for CPU %; 0: ternd's server.info (Janus: none)
   std::string json_out, markdown_out;
   bool quiet = false;
 };

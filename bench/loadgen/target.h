@@ -1,0 +1,52 @@
+// tern-loadgen: the server under test, behind one interface, so every
+// scenario runs unchanged against ternd (its JSON-RPC control socket) and
+// Janus (the VideoRoom plugin over Janus's HTTP API). A target turns "this
+// endpoint publishes / subscribes in room R" into the signalling of that
+// server and hands back what the endpoint needs to connect: the server's
+// ICE credentials, DTLS fingerprint and host candidate, and the SSRCs it
+// will send a subscriber.
+//
+// Control plane only: the calls block and run between measurement windows,
+// on the loadgen's one thread.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bench/loadgen/offer.h"
+
+namespace tern::loadgen {
+
+struct ExpectedStream {
+  uint32_t ssrc = 0;
+  bool video = false;
+};
+
+struct Joined {
+  std::string id;  // the target's name for this endpoint (for close())
+  AnswerInfo remote;
+  std::vector<ExpectedStream> streams;  // subscriber: what the server will send
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+  virtual std::string name() const = 0;  // "ternd", "janus"
+  // Connects and returns the server's pid for CPU accounting (0: unknown).
+  virtual absl::StatusOr<int> connect() = 0;
+  // `op` comes from Peer::offer_params() (publisher: its SSRCs and kinds).
+  virtual absl::StatusOr<Joined> publish(const std::string& room, const OfferParams& op) = 0;
+  // Receive every publisher of `room` except the one `exclude_id` names
+  // (an audio conference participant does not receive itself).
+  virtual absl::StatusOr<Joined> subscribe(const std::string& room, const OfferParams& op,
+                                           const std::string& exclude_id) = 0;
+  virtual absl::Status close(const std::string& id) = 0;
+};
+
+std::unique_ptr<Target> make_ternd_target(const std::string& control_socket);
+// url: http://HOST:PORT/janus (plain HTTP; Janus's REST transport).
+std::unique_ptr<Target> make_janus_target(const std::string& url);
+
+}  // namespace tern::loadgen
