@@ -172,6 +172,11 @@ void Peer::on_stun(const uint8_t* d, size_t n, Nanos now) {
   }
 }
 
+std::string Peer::srtp_profile() const {
+  if (state_ != State::kConnected) return "";
+  return srtp_profile_info(dtls_->srtp_keys().profile).name;
+}
+
 // A full-ICE server (Janus's libnice, even in lite mode) sends its own
 // triggered check and nominates the pair only once we answer it, as a
 // browser would (RFC 8445 7.3). Signed with our password; ternd never asks.

@@ -85,6 +85,8 @@ class Peer {
   // True when every expected SSRC has delivered a packet.
   bool all_streams_flowing() const;
   const PeerCounters& counters() const { return c_; }
+  // The DTLS-SRTP profile the server chose ("" before connected).
+  std::string srtp_profile() const;
   const std::vector<StreamGen>& streams() const { return gens_; }
 
  private:

@@ -27,6 +27,7 @@ json to_json(const RunResult& r) {
                  {"drop_every", o.drop_every},
                  {"retransmit", o.retransmit}};
   j["ternd_pid"] = r.ternd_pid;  // the server's pid whatever the target (kept for old readers)
+  j["srtp_profile"] = r.srtp_profile;
   j["stop_reason"] = r.stop_reason;
   j["errors"] = r.errors;
   json steps = json::array();

@@ -361,6 +361,7 @@ absl::StatusOr<RunResult> Runner::run() {
     r_.stop_reason = o_.scenario == "conference" ? setup_conference(n) : setup_fanout(n);
     if (r_.stop_reason.empty()) r_.stop_reason = wait_flowing();
     if (!r_.stop_reason.empty()) break;
+    if (r_.srtp_profile.empty() && !pubs_.empty()) r_.srtp_profile = pubs_[0].peer->srtp_profile();
     const char* what = o_.scenario == "conference" ? "participant(s)" : "subscriber(s)";
     progress(absl::StrCat("step: ", n, " ", what, ", measuring ", o_.step_seconds, " s"));
     StepResult st = measure(n);

@@ -64,6 +64,7 @@ struct StepResult {
 struct RunResult {
   Options options;
   int ternd_pid = 0;
+  std::string srtp_profile;  // negotiated with the server (first publisher)
   std::vector<StepResult> steps;
   std::string stop_reason;
   std::vector<std::string> errors;
