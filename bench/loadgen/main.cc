@@ -23,7 +23,10 @@ constexpr char kUsage[] =
     "  --scenario fanout          one publisher, subscribers added per step\n"
     "  --scenario conference      audio conference: N participants each publish audio\n"
     "                             and receive the N-1 others (fresh room per step)\n"
-    "  --subscribers 1,2,4,8      subscribers (fanout) or participants (conference) per step\n"
+    "  --scenario rooms           N small rooms per step, each 1 publisher (as fanout)\n"
+    "                             and --room-size subscribers (2)\n"
+    "  --subscribers 1,2,4,8      per step: subscribers (fanout), participants (conference)\n"
+    "                             or rooms (rooms)\n"
     "  --video-kbps N             publisher video bitrate (VP8-like, 0 = no video; 1000)\n"
     "  --audio                    also publish Opus-like audio (--audio-kbps N, 32)\n"
     "  --fps N --keyframe-interval N   video frame rate (30) and frames per keyframe (60)\n"
@@ -95,6 +98,8 @@ int main(int argc, char** argv) {
       }
     } else if (k == "--video-kbps") {
       num(&o.video_kbps);
+    } else if (k == "--room-size") {
+      num(&o.room_size);
     } else if (k == "--audio-kbps") {
       num(&o.audio_kbps);
     } else if (k == "--fps") {
@@ -131,9 +136,11 @@ int main(int argc, char** argv) {
     return usage("--control-socket is required (--target ternd)");
   if (o.target == "janus" && o.janus_url.empty())
     return usage("--janus-url is required (--target janus)");
-  if (o.scenario != "fanout" && o.scenario != "conference")
-    return usage("--scenario: want fanout or conference, got " + o.scenario);
-  if (o.scenario == "fanout" && o.video_kbps == 0 && !o.audio)
+  if (o.scenario != "fanout" && o.scenario != "conference" && o.scenario != "rooms")
+    return usage("--scenario: want fanout, conference or rooms, got " + o.scenario);
+  if (o.scenario == "rooms" && (o.room_size == 0 || o.room_size > 64))
+    return usage("--room-size: want 1..64");
+  if (o.scenario != "conference" && o.video_kbps == 0 && !o.audio)
     return usage("nothing to send: --video-kbps 0 without --audio");
   if (o.scenario == "conference" && o.subscribers.front() < 2)
     return usage("--subscribers: a conference needs at least 2 participants per step");

@@ -1,5 +1,7 @@
 #include "bench/loadgen/offer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "control/sdp/sdp_model.h"
 #include "control/sdp/sdp_parser.h"
@@ -70,6 +72,67 @@ std::string build_offer(const OfferParams& p) {
   }
   sd.groups.push_back(bundle);
   return sdp::write_sdp(sd);
+}
+
+std::string build_answer(const sdp::SessionDescription& offer, const OfferParams& op) {
+  sdp::SessionDescription sd;
+  sd.origin.session_id = "4611731400430051337";
+  sd.origin.session_version = "2";
+  sdp::SdpFingerprint fp;
+  fp.fp = *parse_fingerprint(op.fingerprint);
+  sdp::Group bundle{"BUNDLE", {}};
+  for (const sdp::MediaSection& o : offer.media) {
+    sdp::MediaSection m;
+    m.kind = o.kind;
+    m.media = o.media;
+    m.proto = o.proto;
+    m.connection = "IN IP4 0.0.0.0";
+    m.mid = o.mid;
+    m.port = (o.port == 0 || o.codecs.empty()) ? 0 : 9;
+    m.has_direction = true;
+    m.direction = sdp::Direction::kRecvOnly;
+    m.transport.ice_ufrag = op.ice_ufrag;
+    m.transport.ice_pwd = op.ice_pwd;
+    m.transport.fingerprints.push_back(fp);
+    m.transport.setup = sdp::Setup::kActive;
+    m.rtcp_mux = true;
+    m.rtcp_rsize = o.rtcp_rsize;
+    if (!o.codecs.empty()) {
+      sdp::Codec c = o.codecs.front();
+      std::vector<std::string> fb;
+      for (const std::string& f : c.rtcp_fb)
+        if (f == "nack" || f == "nack pli" || f == "ccm fir") fb.push_back(f);
+      c.rtcp_fb = fb;
+      m.codecs.push_back(c);
+      m.formats.push_back(std::to_string(c.pt));
+    } else {
+      m.formats = o.formats;
+    }
+    for (const sdp::Extmap& e : o.extmaps)
+      if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:mid") m.extmaps.push_back(e);
+    if (m.port != 0) bundle.mids.push_back(m.mid);
+    sd.media.push_back(std::move(m));
+  }
+  sd.groups.push_back(bundle);
+  return sdp::write_sdp(sd);
+}
+
+std::vector<OfferedStream> offered_streams(const sdp::SessionDescription& offer) {
+  std::vector<OfferedStream> out;
+  for (const sdp::MediaSection& m : offer.media) {
+    if (m.port == 0) continue;
+    std::vector<uint32_t> rtx;
+    for (const sdp::SsrcGroup& g : m.ssrc_groups)
+      if (g.semantics == "FID" && g.ssrcs.size() == 2) rtx.push_back(g.ssrcs[1]);
+    std::vector<uint32_t> seen;
+    for (const sdp::SsrcAttr& a : m.ssrcs) {
+      if (std::find(rtx.begin(), rtx.end(), a.ssrc) != rtx.end()) continue;
+      if (std::find(seen.begin(), seen.end(), a.ssrc) != seen.end()) continue;
+      seen.push_back(a.ssrc);
+      out.push_back({a.ssrc, m.kind == sdp::MediaKind::kVideo});
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<AnswerInfo> read_answer(const std::string& text) {

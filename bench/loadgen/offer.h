@@ -3,8 +3,10 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "control/sdp/sdp_model.h"
 #include "engine/dtls/certificate.h"
 #include "engine/net/endpoint.h"
 
@@ -37,6 +39,18 @@ std::string build_offer(const OfferParams& p);
 
 // From ternd's answer: the ICE credentials, DTLS fingerprint and the first
 // UDP IPv4 host candidate of the BUNDLE transport.
+// When the server offers (a Janus subscriber): the answer receives every
+// offered m-line (recvonly) with its first codec, keeps the mid extension,
+// a=setup:active, and carries op's ICE credentials and fingerprint.
+std::string build_answer(const sdp::SessionDescription& offer, const OfferParams& op);
+struct OfferedStream {
+  uint32_t ssrc = 0;
+  bool video = false;
+};
+// The SSRCs such an offer will send: each active m-line's a=ssrc, without
+// the retransmission SSRC of an a=ssrc-group:FID.
+std::vector<OfferedStream> offered_streams(const sdp::SessionDescription& offer);
+
 struct AnswerInfo {
   std::string ice_ufrag, ice_pwd;
   Fingerprint fingerprint;

@@ -12,6 +12,7 @@ json to_json(const RunResult& r) {
   j["tool"] = "tern-loadgen";
   j["config"] = {{"target", o.target},
                  {"scenario", o.scenario},
+                 {"room_size", o.room_size},
                  {"room", o.room},
                  {"subscribers", o.subscribers},
                  {"video_kbps", o.video_kbps},
@@ -83,7 +84,10 @@ std::string to_markdown(const RunResult& r) {
   std::string md =
       absl::StrFormat("tern-loadgen %s against %s: %s, %.1f s per step, stop at loss > %.2f%%\n\n",
                       o.scenario, o.target, media, o.step_seconds, o.max_loss_pct);
-  md += "| " + std::string(r.options.scenario == "conference" ? "participants" : "subs") +
+  const char* first = o.scenario == "conference" ? "participants"
+                      : o.scenario == "rooms"    ? "rooms"
+                                                 : "subs";
+  md += "| " + std::string(first) +
         " | sent pkts | recv pkts | fwd pps | fwd Mbps | loss % | reord | dup | "
         "p50 us | p99 us | p999 us | server CPU % | loadgen CPU % |\n"
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";

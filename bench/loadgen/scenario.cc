@@ -107,6 +107,7 @@ class Runner {
   absl::StatusOr<Session> open(const Open& w);
   std::string setup_fanout(uint32_t n);
   std::string setup_conference(uint32_t n);
+  std::string setup_rooms(uint32_t n);
   std::string wait_flowing();
   std::string wait_publishers();
   StepResult measure(uint32_t n);
@@ -318,6 +319,30 @@ std::string Runner::wait_publishers() {
   return "";
 }
 
+// rooms: n small rooms, each one publisher (the fanout media) and
+// room_size subscribers; rebuilt from scratch every step, like conference.
+std::string Runner::setup_rooms(uint32_t n) {
+  teardown();
+  auto room = [&](uint32_t i) { return absl::StrCat(o_.room, "-", n, "-", i); };
+  for (uint32_t i = 0; i < n; ++i) {
+    auto pub = open({.publisher = true, .name = absl::StrCat("pub", i), .room = room(i)});
+    if (!pub.ok()) return absl::StrCat("room ", i, " publisher: ", pub.status().message());
+    pubs_.push_back(std::move(*pub));
+  }
+  if (std::string e = wait_publishers(); !e.empty()) return e;
+  for (uint32_t i = 0; i < n; ++i) {
+    for (uint32_t k = 0; k < o_.room_size; ++k) {
+      auto s = open({.name = absl::StrCat("sub", i, ".", k),
+                     .room = room(i),
+                     .corrupt = subs_.size() < o_.corrupt_subscribers});
+      if (!s.ok()) return absl::StrCat("room ", i, " subscriber ", k, ": ", s.status().message());
+      subs_.push_back(std::move(*s));
+    }
+  }
+  progress(absl::StrCat(n, " rooms of 1 publisher + ", o_.room_size, " subscribers"));
+  return "";
+}
+
 // Connect everyone, then wait until every (correctly keyed) subscriber
 // receives every stream: video consumers start at a keyframe.
 std::string Runner::wait_flowing() {
@@ -358,11 +383,15 @@ absl::StatusOr<RunResult> Runner::run() {
   end_ = mono_now() + Nanos(o_.max_duration_s * 1e9);
 
   for (uint32_t n : o_.subscribers) {
-    r_.stop_reason = o_.scenario == "conference" ? setup_conference(n) : setup_fanout(n);
+    r_.stop_reason = o_.scenario == "conference" ? setup_conference(n)
+                     : o_.scenario == "rooms"    ? setup_rooms(n)
+                                                 : setup_fanout(n);
     if (r_.stop_reason.empty()) r_.stop_reason = wait_flowing();
     if (!r_.stop_reason.empty()) break;
     if (r_.srtp_profile.empty() && !pubs_.empty()) r_.srtp_profile = pubs_[0].peer->srtp_profile();
-    const char* what = o_.scenario == "conference" ? "participant(s)" : "subscriber(s)";
+    const char* what = o_.scenario == "conference" ? "participant(s)"
+                       : o_.scenario == "rooms"    ? "room(s)"
+                                                   : "subscriber(s)";
     progress(absl::StrCat("step: ", n, " ", what, ", measuring ", o_.step_seconds, " s"));
     StepResult st = measure(n);
     progress(absl::StrFormat(

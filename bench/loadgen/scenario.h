@@ -5,7 +5,9 @@
 // stops at the first step whose loss exceeds max_loss_pct. conference: N
 // participants, each publishing audio and subscribing to the N-1 others
 // (exclude_session), rebuilt in a fresh room every step (ternd does not
-// renegotiate, so a subscriber cannot gain producers).
+// renegotiate, so a subscriber cannot gain producers). rooms: N small rooms
+// of one publisher and room_size subscribers each (many-small-rooms load:
+// per-room state and per-session overhead rather than one big fan-out).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -22,7 +24,8 @@ struct Options {
   std::string janus_url;
   std::string scenario = "fanout";
   std::string room = "loadgen";
-  std::vector<uint32_t> subscribers = {1, 2, 4, 8};
+  std::vector<uint32_t> subscribers = {1, 2, 4, 8};  // per step: subscribers, participants or rooms
+  uint32_t room_size = 2;                            // rooms: subscribers per room
   uint32_t video_kbps = 1000;
   bool audio = false;
   uint32_t audio_kbps = 32;

@@ -19,10 +19,7 @@
 
 namespace tern::loadgen {
 
-struct ExpectedStream {
-  uint32_t ssrc = 0;
-  bool video = false;
-};
+using ExpectedStream = OfferedStream;
 
 struct Joined {
   std::string id;  // the target's name for this endpoint (for close())

@@ -201,5 +201,57 @@ TEST(Offer, ReadAnswerNeedsCandidate) {
   EXPECT_EQ(a->fingerprint.to_sdp(), fp);
 }
 
+// A Janus-style subscriber offer (trimmed from a real Janus 1.1.2 one): the
+// loadgen answers recvonly + setup:active on every line and expects the
+// primary SSRCs, not the FID retransmission one.
+TEST(Offer, AnswersAServerOffer) {
+  std::string fp = "sha-256 AB";
+  for (int i = 1; i < 32; ++i) fp += ":CD";
+  const std::string offer =
+      "v=0\r\no=- 1 2 IN IP4 10.0.0.2\r\ns=VideoRoom 1\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+      "a=ice-lite\r\na=fingerprint:" +
+      fp +
+      "\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 10.0.0.2\r\na=sendonly\r\na=mid:0\r\n"
+      "a=rtcp-mux\r\na=ice-ufrag:jn\r\na=ice-pwd:pwpwpwpwpwpwpwpwpwpwpw\r\na=setup:actpass\r\n"
+      "a=rtpmap:111 opus/48000/2\r\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+      "a=ssrc:100 cname:janus\r\n"
+      "a=candidate:1 1 udp 2015363327 10.0.0.2 40244 typ host\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 10.0.0.2\r\na=sendonly\r\na=mid:1\r\n"
+      "a=rtcp-mux\r\na=ice-ufrag:jn\r\na=ice-pwd:pwpwpwpwpwpwpwpwpwpwpw\r\na=setup:actpass\r\n"
+      "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 goog-remb\r\n"
+      "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\na=extmap:4 "
+      "urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+      "a=ssrc-group:FID 200 201\r\na=ssrc:200 cname:janus\r\na=ssrc:201 cname:janus\r\n";
+  auto sd = sdp::parse_sdp(offer);
+  ASSERT_TRUE(sd.ok()) << sd.status();
+  const std::vector<OfferedStream> want = offered_streams(*sd);
+  ASSERT_EQ(want.size(), 2u);
+  EXPECT_EQ(want[0].ssrc, 100u);
+  EXPECT_FALSE(want[0].video);
+  EXPECT_EQ(want[1].ssrc, 200u);  // 201 is the retransmission stream
+  EXPECT_TRUE(want[1].video);
+
+  OfferParams p;
+  p.ice_ufrag = "mine", p.ice_pwd = "0123456789012345678901", p.fingerprint = fp;
+  auto ans = sdp::parse_sdp(build_answer(*sd, p));
+  ASSERT_TRUE(ans.ok()) << ans.status();
+  ASSERT_EQ(ans->media.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const sdp::MediaSection& m = ans->media[i];
+    EXPECT_EQ(m.mid, sd->media[i].mid);
+    EXPECT_EQ(m.direction, sdp::Direction::kRecvOnly);
+    EXPECT_EQ(m.transport.setup, sdp::Setup::kActive);
+    EXPECT_EQ(m.transport.ice_ufrag, "mine");
+    ASSERT_EQ(m.codecs.size(), 1u);
+    ASSERT_EQ(m.extmaps.size(), 1u);
+    EXPECT_EQ(m.extmaps[0].id, 4);  // the offer's id, not the loadgen's own
+  }
+  EXPECT_EQ(ans->media[1].codecs[0].name, "VP8");
+  EXPECT_EQ(ans->media[1].codecs[0].rtcp_fb, std::vector<std::string>{"nack"});
+  ASSERT_NE(ans->bundle_group(), nullptr);
+  EXPECT_EQ(ans->bundle_group()->mids.size(), 2u);
+}
+
 }  // namespace
 }  // namespace tern::loadgen
