@@ -11,23 +11,48 @@ namespace tern::loadgen {
 
 namespace {
 
-sdp::MediaSection section(const OfferParams& p, bool video, const std::string& mid,
-                          const sdp::SdpFingerprint& fp) {
+constexpr char kMidUri[] = "urn:ietf:params:rtp-hdrext:sdes:mid";
+
+// What every m-line of ours carries: BUNDLE-able ICE/DTLS transport and
+// rtcp-mux; the caller fills in kind, codecs and direction.
+sdp::MediaSection transport_section(const OfferParams& p, const std::string& mid,
+                                    sdp::Direction dir, sdp::Setup setup) {
   sdp::MediaSection m;
-  m.kind = video ? sdp::MediaKind::kVideo : sdp::MediaKind::kAudio;
-  m.media = video ? "video" : "audio";
   m.port = 9;
   m.proto = "UDP/TLS/RTP/SAVPF";
   m.connection = "IN IP4 0.0.0.0";
   m.mid = mid;
   m.has_direction = true;
-  m.direction = p.publish ? sdp::Direction::kSendOnly : sdp::Direction::kRecvOnly;
+  m.direction = dir;
   m.transport.ice_ufrag = p.ice_ufrag;
   m.transport.ice_pwd = p.ice_pwd;
+  sdp::SdpFingerprint fp;
+  fp.fp = *parse_fingerprint(p.fingerprint);
   m.transport.fingerprints.push_back(fp);
-  m.transport.setup = p.setup_active ? sdp::Setup::kActive : sdp::Setup::kActPass;
+  m.transport.setup = setup;
   m.rtcp_mux = true;
   m.rtcp_rsize = true;
+  return m;
+}
+
+sdp::SessionDescription with_bundle(std::vector<sdp::MediaSection> media) {
+  sdp::SessionDescription sd;
+  sd.origin.session_id = "4611731400430051336";
+  sd.origin.session_version = "2";
+  sdp::Group bundle{"BUNDLE", {}};
+  for (const sdp::MediaSection& m : media)
+    if (m.port != 0) bundle.mids.push_back(m.mid);
+  sd.media = std::move(media);
+  sd.groups.push_back(bundle);
+  return sd;
+}
+
+sdp::MediaSection section(const OfferParams& p, bool video, const std::string& mid) {
+  sdp::MediaSection m =
+      transport_section(p, mid, p.publish ? sdp::Direction::kSendOnly : sdp::Direction::kRecvOnly,
+                        p.setup_active ? sdp::Setup::kActive : sdp::Setup::kActPass);
+  m.kind = video ? sdp::MediaKind::kVideo : sdp::MediaKind::kAudio;
+  m.media = video ? "video" : "audio";
   sdp::Codec c;
   c.has_rtpmap = true;
   if (video) {
@@ -41,7 +66,7 @@ sdp::MediaSection section(const OfferParams& p, bool video, const std::string& m
   m.codecs.push_back(c);
   sdp::Extmap e;
   e.id = kMidExtId;
-  e.uri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+  e.uri = kMidUri;
   m.extmaps.push_back(e);
   if (p.publish) {
     const uint32_t ssrc = video ? p.video_ssrc : p.audio_ssrc;
@@ -54,67 +79,43 @@ sdp::MediaSection section(const OfferParams& p, bool video, const std::string& m
 }  // namespace
 
 std::string build_offer(const OfferParams& p) {
-  sdp::SessionDescription sd;
-  sd.origin.session_id = "4611731400430051336";
-  sd.origin.session_version = "2";
-  sdp::SdpFingerprint fp;
-  fp.fp = *parse_fingerprint(p.fingerprint);
-  sdp::Group bundle{"BUNDLE", {}};
   // Publisher: mid 0 audio, 1 video (the streams' mid extension values).
   // Subscriber: audio lines first, then video, mids counting up.
   const uint32_t na = p.audio ? (p.publish ? 1 : p.audio_lines) : 0;
   const uint32_t nv = p.video ? (p.publish ? 1 : p.video_lines) : 0;
+  std::vector<sdp::MediaSection> media;
   for (uint32_t i = 0; i < na + nv; ++i) {
     const bool video = i >= na;
-    const std::string mid = p.publish ? (video ? "1" : "0") : std::to_string(i);
-    sd.media.push_back(section(p, video, mid, fp));
-    bundle.mids.push_back(mid);
+    media.push_back(section(p, video, p.publish ? (video ? "1" : "0") : std::to_string(i)));
   }
-  sd.groups.push_back(bundle);
-  return sdp::write_sdp(sd);
+  return sdp::write_sdp(with_bundle(std::move(media)));
 }
 
 std::string build_answer(const sdp::SessionDescription& offer, const OfferParams& op) {
-  sdp::SessionDescription sd;
-  sd.origin.session_id = "4611731400430051337";
-  sd.origin.session_version = "2";
-  sdp::SdpFingerprint fp;
-  fp.fp = *parse_fingerprint(op.fingerprint);
-  sdp::Group bundle{"BUNDLE", {}};
+  std::vector<sdp::MediaSection> media;
   for (const sdp::MediaSection& o : offer.media) {
-    sdp::MediaSection m;
+    sdp::MediaSection m =
+        transport_section(op, o.mid, sdp::Direction::kRecvOnly, sdp::Setup::kActive);
     m.kind = o.kind;
     m.media = o.media;
     m.proto = o.proto;
-    m.connection = "IN IP4 0.0.0.0";
-    m.mid = o.mid;
-    m.port = (o.port == 0 || o.codecs.empty()) ? 0 : 9;
-    m.has_direction = true;
-    m.direction = sdp::Direction::kRecvOnly;
-    m.transport.ice_ufrag = op.ice_ufrag;
-    m.transport.ice_pwd = op.ice_pwd;
-    m.transport.fingerprints.push_back(fp);
-    m.transport.setup = sdp::Setup::kActive;
-    m.rtcp_mux = true;
     m.rtcp_rsize = o.rtcp_rsize;
-    if (!o.codecs.empty()) {
+    if (o.port == 0 || o.codecs.empty()) {
+      m.port = 0;  // rejected, as offered
+      m.formats = o.formats;
+    } else {
       sdp::Codec c = o.codecs.front();
-      std::vector<std::string> fb;
-      for (const std::string& f : c.rtcp_fb)
-        if (f == "nack" || f == "nack pli" || f == "ccm fir") fb.push_back(f);
-      c.rtcp_fb = fb;
+      std::erase_if(c.rtcp_fb, [](const std::string& f) {
+        return f != "nack" && f != "nack pli" && f != "ccm fir";
+      });
       m.codecs.push_back(c);
       m.formats.push_back(std::to_string(c.pt));
-    } else {
-      m.formats = o.formats;
     }
     for (const sdp::Extmap& e : o.extmaps)
-      if (e.uri == "urn:ietf:params:rtp-hdrext:sdes:mid") m.extmaps.push_back(e);
-    if (m.port != 0) bundle.mids.push_back(m.mid);
-    sd.media.push_back(std::move(m));
+      if (e.uri == kMidUri) m.extmaps.push_back(e);
+    media.push_back(std::move(m));
   }
-  sd.groups.push_back(bundle);
-  return sdp::write_sdp(sd);
+  return sdp::write_sdp(with_bundle(std::move(media)));
 }
 
 std::vector<OfferedStream> offered_streams(const sdp::SessionDescription& offer) {
