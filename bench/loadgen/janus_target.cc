@@ -45,19 +45,10 @@ class JanusTarget final : public Target {
   std::string name() const override { return "janus"; }
 
   absl::StatusOr<int> connect() override {
-    // http://HOST:PORT/PATH
-    absl::string_view u = url_;
-    if (!absl::ConsumePrefix(&u, "http://"))
-      return absl::InvalidArgumentError(
-          absl::StrCat("--janus-url: want http://HOST:PORT/PATH, got ", url_));
-    const size_t slash = u.find('/');
-    const std::string hostport(u.substr(0, slash));
-    base_ = slash == absl::string_view::npos ? "/janus" : std::string(u.substr(slash));
-    const size_t colon = hostport.rfind(':');
-    int port = 80;
-    if (colon != std::string::npos && !absl::SimpleAtoi(hostport.substr(colon + 1), &port))
-      return absl::InvalidArgumentError(absl::StrCat("--janus-url: bad port in ", url_));
-    cli_ = std::make_unique<httplib::Client>(hostport.substr(0, colon), port);
+    auto u = parse_http_url("--janus-url", url_);
+    if (!u.ok()) return u.status();
+    base_ = u->path.empty() ? "/janus" : u->path;
+    cli_ = std::make_unique<httplib::Client>(u->host, u->port);
     cli_->set_connection_timeout(5, 0);
     cli_->set_read_timeout(kEventTimeoutS + 35, 0);  // a long poll answers within 30 s
     auto s = post(base_, {{"janus", "create"}});
@@ -256,6 +247,25 @@ class JanusTarget final : public Target {
 };
 
 }  // namespace
+
+absl::StatusOr<HttpUrl> parse_http_url(const std::string& flag, const std::string& url) {
+  absl::string_view u = url;
+  if (!absl::ConsumePrefix(&u, "http://"))
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": want http://HOST:PORT[/PATH], got ", url));
+  const size_t slash = u.find('/');
+  const absl::string_view hostport = u.substr(0, slash);
+  HttpUrl out;
+  if (slash != absl::string_view::npos) out.path = std::string(u.substr(slash));
+  const size_t colon = hostport.rfind(':');
+  out.host = std::string(hostport.substr(0, colon));
+  if (colon != absl::string_view::npos &&
+      (!absl::SimpleAtoi(hostport.substr(colon + 1), &out.port) || out.port <= 0 ||
+       out.port > 65535))
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": bad port in ", url));
+  if (out.host.empty()) return absl::InvalidArgumentError(absl::StrCat(flag, ": no host in ", url));
+  return out;
+}
 
 std::unique_ptr<Target> make_janus_target(const std::string& url) {
   return std::make_unique<JanusTarget>(url);

@@ -18,8 +18,10 @@ constexpr char kUsage[] =
     "usage: tern-loadgen --control-socket PATH [options]\n"
     "       tern-loadgen --target janus --janus-url http://HOST:PORT/janus --server-pid PID "
     "[options]\n"
-    "  --target ternd|janus       the server: ternd over its control socket (default), or\n"
-    "                             Janus's VideoRoom over its REST API (--janus-url)\n"
+    "       tern-loadgen --target whip --whip-url http://HOST:PORT [--http-token T] [options]\n"
+    "  --target ternd|janus|whip  the server: ternd over its control socket (default),\n"
+    "                             Janus's VideoRoom over its REST API (--janus-url), or\n"
+    "                             WHIP/WHEP (POST /whip/{room}, /whep/{room}; --whip-url)\n"
     "  --scenario fanout          one publisher, subscribers added per step\n"
     "  --scenario conference      audio conference: N participants each publish audio\n"
     "                             and receive the N-1 others (fresh room per step)\n"
@@ -84,6 +86,10 @@ int main(int argc, char** argv) {
       o.target = v;
     } else if (k == "--janus-url") {
       o.janus_url = v;
+    } else if (k == "--whip-url") {
+      o.whip_url = v;
+    } else if (k == "--http-token") {
+      o.http_token = v;
     } else if (k == "--scenario") {
       o.scenario = v;
     } else if (k == "--room") {
@@ -130,8 +136,14 @@ int main(int argc, char** argv) {
       return usage("unknown option " + k);
     }
   }
-  if (o.target != "ternd" && o.target != "janus")
-    return usage("--target: want ternd or janus, got " + o.target);
+  if (o.target != "ternd" && o.target != "janus" && o.target != "whip")
+    return usage("--target: want ternd, janus or whip, got " + o.target);
+  if (o.target == "whip" && o.whip_url.empty())
+    return usage("--whip-url is required (--target whip)");
+  if (o.target == "whip" && o.scenario == "conference")
+    return usage(
+        "--target whip: WHEP cannot leave out a participant's own stream; "
+        "use --scenario fanout or rooms");
   if (o.target == "ternd" && o.control_socket.empty())
     return usage("--control-socket is required (--target ternd)");
   if (o.target == "janus" && o.janus_url.empty())

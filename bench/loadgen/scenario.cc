@@ -370,8 +370,9 @@ std::string Runner::wait_flowing() {
 absl::StatusOr<RunResult> Runner::run() {
   r_.options = o_;
   if (auto st = srtp_library_init(); !st.ok()) return st;
-  target_ =
-      o_.target == "janus" ? make_janus_target(o_.janus_url) : make_ternd_target(o_.control_socket);
+  target_ = o_.target == "janus"  ? make_janus_target(o_.janus_url)
+            : o_.target == "whip" ? make_whip_target(o_.whip_url, o_.http_token)
+                                  : make_ternd_target(o_.control_socket);
   auto pid = target_->connect();
   if (!pid.ok()) return pid.status();
   r_.ternd_pid = o_.ternd_pid > 0 ? o_.ternd_pid : *pid;

@@ -19,9 +19,10 @@
 namespace tern::loadgen {
 
 struct Options {
-  std::string target = "ternd";  // ternd (control_socket) or janus (janus_url)
+  std::string target = "ternd";  // ternd (control_socket), janus (janus_url) or whip (whip_url)
   std::string control_socket;
   std::string janus_url;
+  std::string whip_url, http_token;
   std::string scenario = "fanout";
   std::string room = "loadgen";
   std::vector<uint32_t> subscribers = {1, 2, 4, 8};  // per step: subscribers, participants or rooms

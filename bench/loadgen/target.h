@@ -42,8 +42,19 @@ class Target {
   virtual absl::Status close(const std::string& id) = 0;
 };
 
+// http://HOST:PORT/PATH, split (plain HTTP only; PATH defaults to "").
+struct HttpUrl {
+  std::string host;
+  int port = 80;
+  std::string path;
+};
+absl::StatusOr<HttpUrl> parse_http_url(const std::string& flag, const std::string& url);
+
 std::unique_ptr<Target> make_ternd_target(const std::string& control_socket);
 // url: http://HOST:PORT/janus (plain HTTP; Janus's REST transport).
 std::unique_ptr<Target> make_janus_target(const std::string& url);
+// url: http://HOST:PORT, the server's WHIP (POST /whip/{room}) and WHEP
+// (POST /whep/{room}) endpoints as ternd serves them; token: bearer or "".
+std::unique_ptr<Target> make_whip_target(const std::string& url, const std::string& token);
 
 }  // namespace tern::loadgen

@@ -15,6 +15,9 @@
 # 4. --drop-every 10: ternd NACKs the withheld packets, the publisher repairs
 #    them (reordered, loss <= 1 %); with --no-retransmit the ~10 % loss stops
 #    the ramp after its first step.
+# 5. --target whip against a second ternd with [http] (bearer token): fan-out
+#    1 -> 2 over WHIP/WHEP receives everything and DELETEs its sessions; a
+#    wrong token is refused with the server's 401 and exit code 1.
 # Exit 77 (meson: SKIP) when a tool or the loadgen binary is missing.
 set -u
 TERND=${1:?usage: loadgen_smoke.sh ternd tern-loadgen}
@@ -139,5 +142,47 @@ rooms = json.loads(buf.split(b"\n")[0])["result"]["rooms"]
 left = [r for r in rooms if r.get("sessions")]
 assert not left, f"rooms with sessions left: {left}"
 PY
+stop_ternd
+
+# --- 5. WHIP/WHEP target: a ternd with [http] ---
+free_tcp() { python3 -c 'import socket
+s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+HTTP_PORT=$(free_tcp)
+printf '[http]\nlisten = "127.0.0.1:%s"\ntoken = "lg-token"\n' "$HTTP_PORT" > "$TMP/http.toml"
+rm -f "$SOCK"
+"$TERND" --config "$TMP/http.toml" --base-port "$PORT" --control-socket "$SOCK" >> "$OUT" 2>> "$ERR" &
+PID=$!
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+[ -S "$SOCK" ] || fail "ternd with [http] did not start"
+sleep 0.3  # the HTTP listener comes up next to the control socket
+timeout 60 "$LOADGEN" --target whip --whip-url "http://127.0.0.1:$HTTP_PORT" --http-token lg-token \
+  --server-pid "$PID" --room whip --subscribers 1,2 --video-kbps 300 --audio --step-seconds 1.5 \
+  --warmup-seconds 0.5 --json "$TMP/whip.json" > "$TMP/lg6.out" 2>&1 \
+  || { cat "$TMP/lg6.out"; fail "tern-loadgen --target whip failed"; }
+timeout 30 "$LOADGEN" --target whip --whip-url "http://127.0.0.1:$HTTP_PORT" --http-token wrong \
+  --room whip2 --subscribers 1 --step-seconds 1 > "$TMP/lg7.out" 2>&1
+RC=$?
+[ "$RC" -eq 1 ] || { cat "$TMP/lg7.out"; fail "wrong token: exit code $RC, want 1"; }
+grep -q "HTTP 401" "$TMP/lg7.out" || { cat "$TMP/lg7.out"; fail "wrong token: no HTTP 401 in the output"; }
+python3 - "$TMP/whip.json" "$SOCK" <<'PY' || fail "WHIP/WHEP results"
+import json, socket, sys
+r = json.load(open(sys.argv[1]))
+assert r["config"]["target"] == "whip", r["config"]
+steps = r["steps"]
+assert [s["subscribers"] for s in steps] == [1, 2], steps
+for s in steps:
+    per = [x["received"] for x in s["per_subscriber"]]
+    assert all(x > 0 for x in per) and s["loss_pct"] <= 1.0 and s["auth_failures"] == 0, s
+assert r["errors"] == [], r["errors"]
+c = socket.socket(socket.AF_UNIX); c.settimeout(10); c.connect(sys.argv[2])
+c.sendall(b'{"jsonrpc":"2.0","method":"room.list","id":1}\n')
+buf = b""
+while b"\n" not in buf:
+    buf += c.recv(65536)
+left = [x for x in json.loads(buf.split(b"\n")[0])["result"]["rooms"] if x.get("sessions")]
+assert not left, f"WHIP/WHEP sessions left after DELETE: {left}"
+print("whip ok:", [(s["subscribers"], s["received_packets"]) for s in steps])
+PY
+echo "PASS: --target whip (WHIP/WHEP) fan-out 1,2; a wrong bearer token is a 401"
 stop_ternd
 echo "PASS: loadgen_smoke"
