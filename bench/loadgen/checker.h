@@ -59,6 +59,11 @@ class SeqTracker {
   void reset_window() { window_open_ = false, w_ = {}; }
   WindowCounts window() const;
   bool started() const { return started_; }
+  // The window's first extended sequence (valid when window_open()); with
+  // highest() it bounds the run `expected` counts, so a test can count an
+  // independent record of the packets (a bridge's drop log) over exactly it.
+  bool window_open() const { return window_open_; }
+  uint32_t window_first() const { return win_first_; }
   uint32_t highest() const { return max_ext_; }
   uint64_t total_received() const { return total_; }
 

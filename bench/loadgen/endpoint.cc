@@ -90,7 +90,8 @@ void Peer::fail(std::string why) {
   failure_ = std::move(why);
 }
 
-absl::Status Peer::start(const AnswerInfo& a, Nanos now) {
+// A UDP socket connected to `to` (IPv4), so it only reads what `to` sends.
+absl::Status Peer::open_socket(const Endpoint& to_ep) {
   fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return absl::InternalError("socket(AF_INET, SOCK_DGRAM) failed");
   int sz = 4 << 20;
@@ -98,12 +99,20 @@ absl::Status Peer::start(const AnswerInfo& a, Nanos now) {
   setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
   sockaddr_in to{};
   to.sin_family = AF_INET;
-  std::memcpy(&to.sin_addr, a.server.addr, 4);
-  to.sin_port = htons(a.server.port);
+  std::memcpy(&to.sin_addr, to_ep.addr, 4);
+  to.sin_port = htons(to_ep.port);
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0)
-    return absl::UnavailableError(absl::StrCat(cfg_.name, ": connect to ", a.server.addr_string(),
-                                               ":", a.server.port,
-                                               " failed: ", std::strerror(errno)));
+    return absl::UnavailableError(absl::StrCat(cfg_.name, ": connect to ", to_ep.addr_string(), ":",
+                                               to_ep.port, " failed: ", std::strerror(errno)));
+  sockaddr_in local{};
+  socklen_t len = sizeof(local);
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0)
+    local_port_ = ntohs(local.sin_port);
+  return absl::OkStatus();
+}
+
+absl::Status Peer::start(const AnswerInfo& a, Nanos now) {
+  if (auto st = open_socket(a.server); !st.ok()) return st;
   remote_ufrag_ = a.ice_ufrag;
   auto mi = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1, a.ice_pwd);
   if (!mi.ok()) return mi.status();
@@ -127,8 +136,19 @@ absl::Status Peer::start(const AnswerInfo& a, Nanos now) {
   return absl::OkStatus();
 }
 
-void Peer::send(const uint8_t* d, size_t n) {
-  if (::send(fd_, d, n, 0) < 0) ++c_.send_errors;
+absl::Status Peer::start_keyed(const Endpoint& to, const SrtpKeyingMaterial& keys, Nanos now) {
+  if (auto st = open_socket(to); !st.ok()) return st;
+  started_ = now;
+  return start_srtp(keys, now);
+}
+
+bool Peer::send(const uint8_t* d, size_t n) {
+  if (::send(fd_, d, n, 0) < 0) {
+    ++c_.send_errors;
+    return false;
+  }
+  ++c_.datagrams_out;
+  return true;
 }
 
 void Peer::send_check(Nanos now) {
@@ -164,7 +184,7 @@ void Peer::on_stun(const uint8_t* d, size_t n, Nanos now) {
     return answer_check(m);
   if (m.cls() != stun::StunClass::kSuccess || std::memcmp(m.transaction_id(), "tlgc", 4) != 0)
     return;
-  if (m.verify_integrity(*integrity_) != stun::IntegrityCheck::kOk) return;
+  if (!integrity_ || m.verify_integrity(*integrity_) != stun::IntegrityCheck::kOk) return;
   if (state_ == State::kIce) {
     state_ = State::kDtls;
     next_check_ = now + 2 * kSecond;
@@ -174,7 +194,7 @@ void Peer::on_stun(const uint8_t* d, size_t n, Nanos now) {
 
 std::string Peer::srtp_profile() const {
   if (state_ != State::kConnected) return "";
-  return srtp_profile_info(dtls_->srtp_keys().profile).name;
+  return srtp_profile_info(profile_).name;
 }
 
 // A full-ICE server (Janus's libnice, even in lite mode) sends its own
@@ -194,19 +214,27 @@ void Peer::answer_check(const stun::StunMessage& req) {
 }
 
 void Peer::on_connected(Nanos now) {
-  SrtpKeyingMaterial km = dtls_->srtp_keys();
+  if (auto st = start_srtp(dtls_->srtp_keys(), now); !st.ok()) fail(std::string(st.message()));
+}
+
+// Both SRTP directions, then media: the end of the DTLS handshake, or at
+// once with the reflector target's static keys.
+absl::Status Peer::start_srtp(SrtpKeyingMaterial km, Nanos now) {
   if (cfg_.corrupt_key) km.remote_key[0] ^= 0x01;
   SrtpOptions out_opt;
   out_opt.allow_repeat_tx = true;  // NACK answers are plain retransmissions
   auto o = SrtpSession::outbound(km, out_opt);
   auto i = SrtpSession::inbound(km);
-  if (!o.ok() || !i.ok()) return fail("SRTP session setup failed");
+  if (!o.ok()) return o.status();
+  if (!i.ok()) return i.status();
   out_.emplace(std::move(*o));
   in_.emplace(std::move(*i));
+  profile_ = km.profile;
   state_ = State::kConnected;
   connected_at_ = now;
   next_report_ = now + kSecond;
   for (StreamGen& g : gens_) g.start(now);
+  return absl::OkStatus();
 }
 
 void Peer::on_readable(Nanos now) {
@@ -214,6 +242,7 @@ void Peer::on_readable(Nanos now) {
   for (int i = 0; i < 256; ++i) {
     ssize_t r = ::recv(fd_, buf, sizeof(buf), 0);
     if (r <= 0) return;
+    ++c_.datagrams_in;
     const size_t n = size_t(r);
     const uint8_t b = buf[0];
     if (b <= 3) {
@@ -268,7 +297,7 @@ void Peer::on_rtp(uint8_t* d, size_t n, Nanos now) {
   const uint32_t prev = t->seq.highest();
   bool dup, late;
   const uint32_t ext = t->seq.on_packet(seq, wire, &dup, &late);
-  if (started && t->video && ext > prev + 1) {
+  if (cfg_.nack && cfg_.rtcp && started && t->video && ext > prev + 1) {
     // A gap: NACK it once (ternd answers from its cache with a plain copy).
     uint16_t lost[32];
     size_t k = 0;
@@ -317,7 +346,7 @@ void Peer::on_rtcp(uint8_t* d, size_t n) {
           std::memcpy(buf, s.data, s.len);
           size_t len = s.len;
           if (out_->protect_rtp(buf, &len, sizeof(buf)) == SrtpStatus::kOk) {
-            send(buf, len);
+            if (send(buf, len)) ++c_.rtp_out;
             ++c_.retransmits;
           }
         }
@@ -342,7 +371,9 @@ void Peer::send_media(Nanos now) {
             continue;
           }
         }
-        if (out_->protect_rtp(buf, &n, sizeof(buf)) == SrtpStatus::kOk) send(buf, n);
+        if (out_->protect_rtp(buf, &n, sizeof(buf)) == SrtpStatus::kOk) {
+          if (send(buf, n)) ++c_.rtp_out;
+        }
       }
     }
   }
@@ -350,7 +381,7 @@ void Peer::send_media(Nanos now) {
 
 void Peer::send_reports(Nanos now) {
   next_report_ = now + kSecond;
-  if (cfg_.publisher || tracks_.empty()) return;
+  if (cfg_.publisher || tracks_.empty() || !cfg_.rtcp) return;
   uint8_t buf[1024];
   rtp::ReportBlock blocks[31];
   size_t k = 0;
@@ -391,7 +422,7 @@ void Peer::tick(Nanos now) {
                                : "DTLS: handshake did not complete");
     return;
   }
-  if (now >= next_check_) send_check(now);
+  if (integrity_ && now >= next_check_) send_check(now);  // none with static keys
   if (dtls_ && dtls_->state() != DtlsState::kNew) {
     if (now >= dtls_->next_timeout()) dtls_->on_timeout(now);
     uint8_t buf[kBuf];
@@ -400,7 +431,7 @@ void Peer::tick(Nanos now) {
     if (state_ == State::kDtls && dtls_->state() == DtlsState::kConnected) on_connected(now);
   }
   if (state_ != State::kConnected) return;
-  if (!gens_.empty()) send_media(now);
+  if (!gens_.empty() && !media_stopped_) send_media(now);
   if (now >= next_report_) send_reports(now);
 }
 
@@ -424,6 +455,27 @@ WindowCounts Peer::window() const {
     if (w.received == 0) ++(t.video ? sum.silent_video : sum.silent_audio);
   }
   return sum;
+}
+
+std::vector<StreamWindow> Peer::stream_windows() const {
+  std::vector<StreamWindow> v;
+  for (const Track& t : tracks_) {
+    const WindowCounts w = t.seq.window();
+    v.push_back({.ssrc = t.ssrc,
+                 .video = t.video,
+                 .open = t.seq.window_open(),
+                 .first = t.seq.window_first(),
+                 .highest = t.seq.highest(),
+                 .received = w.received,
+                 .expected = w.expected});
+  }
+  return v;
+}
+
+uint64_t Peer::total_received() const {
+  uint64_t n = 0;
+  for (const Track& t : tracks_) n += t.seq.total_received();
+  return n;
 }
 
 bool Peer::all_streams_flowing() const {

@@ -39,7 +39,23 @@ struct PeerConfig {
   // NACK loop; `retransmit` answers NACKs from the history.
   uint32_t drop_every = 0;
   bool retransmit = true;
+  // Subscriber: NACK gaps in video streams (off: loss stays loss, for a
+  // test that compares the reported loss with what it injected).
+  bool nack = true;
+  // Receiver reports, NACKs and PLIs. Off for the reflector target: nobody
+  // there reads RTCP, and every datagram sent is then an RTP packet.
+  bool rtcp = true;
   Nanos connect_timeout = 10 * kSecond;
+};
+
+// One received SSRC over a measurement window: the range of extended
+// sequences `expected` counts (first..highest) and what arrived in it.
+struct StreamWindow {
+  uint32_t ssrc = 0;
+  bool video = false;
+  bool open = false;  // false: nothing arrived in the window (first/highest unset)
+  uint32_t first = 0, highest = 0;
+  uint64_t received = 0, expected = 0;
 };
 
 struct PeerCounters {
@@ -50,8 +66,10 @@ struct PeerCounters {
   uint64_t rtcp_in = 0, pli_in = 0, fir_in = 0, nack_in = 0, retransmits = 0;
   uint64_t rr_out = 0, nack_out = 0, pli_out = 0;
   uint64_t send_errors = 0;
-  uint64_t checks_answered = 0;  // the server's ICE checks (full-ICE servers)
-  uint64_t withheld = 0;         // publisher: packets not sent on purpose (drop_every)
+  uint64_t datagrams_out = 0, datagrams_in = 0;  // everything on the socket, any protocol
+  uint64_t rtp_out = 0;                          // SRTP packets sent (media and retransmissions)
+  uint64_t checks_answered = 0;                  // the server's ICE checks (full-ICE servers)
+  uint64_t withheld = 0;  // publisher: packets not sent on purpose (drop_every)
 };
 
 class Peer {
@@ -66,6 +84,11 @@ class Peer {
   void expect_ssrc(uint32_t ssrc, bool video);
   // Opens the socket towards the answer's candidate and starts ICE.
   absl::Status start(const AnswerInfo& answer, Nanos now);
+  // No ICE, no DTLS: SRTP with these keys towards `to` from now on (the
+  // reflector target, reflector_target.cc).
+  absl::Status start_keyed(const Endpoint& to, const SrtpKeyingMaterial& keys, Nanos now);
+  // Publisher: sends no more media (the run drains what is in flight).
+  void stop_media() { media_stopped_ = true; }
 
   int fd() const { return fd_; }
   State state() const { return state_; }
@@ -81,6 +104,10 @@ class Peer {
   // Measurement window (subscriber).
   void reset_window();
   WindowCounts window() const;
+  std::vector<StreamWindow> stream_windows() const;
+  // Distinct RTP packets received over the whole run (all SSRCs).
+  uint64_t total_received() const;
+  uint16_t local_port() const { return local_port_; }  // 0 before start
   const LatencyHistogram& latency() const { return hist_; }
   // True when every expected SSRC has delivered a packet.
   bool all_streams_flowing() const;
@@ -102,11 +129,13 @@ class Peer {
   };
   Peer(PeerConfig cfg, std::shared_ptr<const DtlsContext> ctx);
   void fail(std::string why);
-  void send(const uint8_t* d, size_t n);
+  bool send(const uint8_t* d, size_t n);  // false: the socket refused it (send_errors)
   void send_check(Nanos now);
   void on_stun(const uint8_t* d, size_t n, Nanos now);
   void answer_check(const stun::StunMessage& req);
   void on_connected(Nanos now);
+  absl::Status open_socket(const Endpoint& to);
+  absl::Status start_srtp(SrtpKeyingMaterial km, Nanos now);
   void on_rtp(uint8_t* d, size_t n, Nanos now);
   void on_rtcp(uint8_t* d, size_t n);
   void send_rtcp(uint8_t* d, size_t n);
@@ -136,6 +165,9 @@ class Peer {
   uint64_t rx_count_ = 0;
   uint64_t video_sent_ = 0;
   PeerCounters c_;
+  SrtpProfile profile_ = SrtpProfile::kAes128CmSha1_80;
+  uint16_t local_port_ = 0;
+  bool media_stopped_ = false;
 };
 
 }  // namespace tern::loadgen

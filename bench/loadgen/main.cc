@@ -19,9 +19,14 @@ constexpr char kUsage[] =
     "       tern-loadgen --target janus --janus-url http://HOST:PORT/janus --server-pid PID "
     "[options]\n"
     "       tern-loadgen --target whip --whip-url http://HOST:PORT [--http-token T] [options]\n"
+    "       tern-loadgen --reflector HOST:PORT [--srtp-key HEX] [options]\n"
     "  --target ternd|janus|whip  the server: ternd over its control socket (default),\n"
     "                             Janus's VideoRoom over its REST API (--janus-url), or\n"
     "                             WHIP/WHEP (POST /whip/{room}, /whep/{room}; --whip-url)\n"
+    "  --reflector HOST:PORT      (--target reflector) no ICE/DTLS: each peer sends SRTP with\n"
+    "                             a static key to a UDP echo and receives its own streams;\n"
+    "                             --subscribers counts peers (a counting self-check)\n"
+    "  --srtp-key HEX             the reflector's key|salt, 60 hex digits (random per run)\n"
     "  --scenario fanout          one publisher, subscribers added per step\n"
     "  --scenario conference      audio conference: N participants each publish audio\n"
     "                             and receive the N-1 others (fresh room per step)\n"
@@ -40,6 +45,7 @@ constexpr char kUsage[] =
     "  --corrupt-subscriber-key N the first N subscribers use a wrong SRTP key (a check)\n"
     "  --drop-every N             publishers withhold every Nth video packet (a NACK check)\n"
     "  --no-retransmit            publishers ignore NACKs (withheld packets stay lost)\n"
+    "  --no-nack                  subscribers send no NACKs (loss stays loss)\n"
     "  --room NAME                room to publish into (loadgen)\n"
     "  --server-pid PID           for CPU % (default: ternd's server.info pid; alias --ternd-pid)\n"
     "  --json FILE --markdown FILE   results\n"
@@ -68,6 +74,10 @@ int main(int argc, char** argv) {
       o.retransmit = false;
       continue;
     }
+    if (k == "--no-nack") {
+      o.nack = false;
+      continue;
+    }
     if (k == "--quiet") {
       o.quiet = true;
       continue;
@@ -90,6 +100,11 @@ int main(int argc, char** argv) {
       o.whip_url = v;
     } else if (k == "--http-token") {
       o.http_token = v;
+    } else if (k == "--reflector") {
+      o.reflector = v;
+      o.target = "reflector";
+    } else if (k == "--srtp-key") {
+      o.srtp_key = v;
     } else if (k == "--scenario") {
       o.scenario = v;
     } else if (k == "--room") {
@@ -136,14 +151,18 @@ int main(int argc, char** argv) {
       return usage("unknown option " + k);
     }
   }
-  if (o.target != "ternd" && o.target != "janus" && o.target != "whip")
-    return usage("--target: want ternd, janus or whip, got " + o.target);
+  if (o.target != "ternd" && o.target != "janus" && o.target != "whip" && o.target != "reflector")
+    return usage("--target: want ternd, janus, whip or reflector, got " + o.target);
   if (o.target == "whip" && o.whip_url.empty())
     return usage("--whip-url is required (--target whip)");
   if (o.target == "whip" && o.scenario == "conference")
     return usage(
         "--target whip: WHEP cannot leave out a participant's own stream; "
         "use --scenario fanout or rooms");
+  if (o.target == "reflector" && o.reflector.empty())
+    return usage("--reflector HOST:PORT is required (--target reflector)");
+  if (o.target == "reflector" && o.scenario != "fanout")
+    return usage("--reflector: only --scenario fanout (peers that receive their own streams)");
   if (o.target == "ternd" && o.control_socket.empty())
     return usage("--control-socket is required (--target ternd)");
   if (o.target == "janus" && o.janus_url.empty())

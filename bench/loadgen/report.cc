@@ -26,7 +26,9 @@ json to_json(const RunResult& r) {
                  {"decrypt_every", o.decrypt_every},
                  {"corrupt_subscribers", o.corrupt_subscribers},
                  {"drop_every", o.drop_every},
-                 {"retransmit", o.retransmit}};
+                 {"retransmit", o.retransmit},
+                 {"nack", o.nack},
+                 {"reflector", o.reflector}};
   j["ternd_pid"] = r.ternd_pid;  // the server's pid whatever the target (kept for old readers)
   j["srtp_profile"] = r.srtp_profile;
   j["stop_reason"] = r.stop_reason;
@@ -34,10 +36,24 @@ json to_json(const RunResult& r) {
   json steps = json::array();
   for (const StepResult& s : r.steps) {
     json subs = json::array();
-    for (size_t i = 0; i < s.received_per_subscriber.size(); ++i)
+    for (size_t i = 0; i < s.received_per_subscriber.size(); ++i) {
+      // Each received SSRC's window: extended sequences first..highest
+      // (RFC 3550 A.1; the first packet of a stream is 65536 + its seq).
+      json streams = json::array();
+      for (const StreamWindow& w : s.streams_per_subscriber[i])
+        streams.push_back({{"ssrc", w.ssrc},
+                           {"kind", w.video ? "video" : "audio"},
+                           {"window_open", w.open},
+                           {"first_seq", w.first},
+                           {"highest_seq", w.highest},
+                           {"received", w.received},
+                           {"expected", w.expected}});
       subs.push_back({{"index", i},
                       {"received", s.received_per_subscriber[i]},
-                      {"corrupt_key", i < o.corrupt_subscribers}});
+                      {"corrupt_key", i < o.corrupt_subscribers},
+                      {"local_port", s.port_per_subscriber[i]},
+                      {"streams", streams}});
+    }
     steps.push_back({{"subscribers", s.subscribers},
                      {"seconds", s.seconds},
                      {"sent_packets", s.sent_packets},
@@ -71,6 +87,14 @@ json to_json(const RunResult& r) {
                      {"stop_reason", s.stop_reason}});
   }
   j["steps"] = steps;
+  const RunTotals& t = r.totals;
+  j["totals"] = {{"sent_packets", t.sent_packets},
+                 {"received_packets", t.received_packets},
+                 {"rtp_datagrams_received", t.rtp_datagrams_received},
+                 {"datagrams_sent", t.datagrams_sent},
+                 {"datagrams_received", t.datagrams_received},
+                 {"auth_failures", t.auth_failures},
+                 {"send_errors", t.send_errors}};
   return j;
 }
 

@@ -85,7 +85,9 @@ class Loop {
 
 struct Session {
   std::string id;
-  std::unique_ptr<Peer> peer;
+  // Shared: with the reflector target one peer is both a publisher and a
+  // subscriber (of its own streams), so it sits in both lists.
+  std::shared_ptr<Peer> peer;
   bool corrupt = false;
 };
 
@@ -108,6 +110,8 @@ class Runner {
   std::string setup_fanout(uint32_t n);
   std::string setup_conference(uint32_t n);
   std::string setup_rooms(uint32_t n);
+  std::string setup_reflected(uint32_t n);
+  void drain();
   std::string wait_flowing();
   std::string wait_publishers();
   StepResult measure(uint32_t n);
@@ -133,6 +137,8 @@ absl::StatusOr<Session> Runner::open(const Open& w) {
   pc.corrupt_key = corrupt;
   pc.drop_every = o_.drop_every;
   pc.retransmit = o_.retransmit;
+  pc.nack = o_.nack;
+  pc.rtcp = o_.target != "reflector";
   static std::mt19937 rng{std::random_device{}()};
   if (publisher) {
     if (audio())
@@ -167,7 +173,11 @@ absl::StatusOr<Session> Runner::open(const Open& w) {
   if (!joined.ok()) return joined.status();
   s.id = joined->id;
   for (const ExpectedStream& e : joined->streams) s.peer->expect_ssrc(e.ssrc, e.video);
-  if (auto st = s.peer->start(joined->remote, mono_now()); !st.ok()) return st;
+  const Nanos now = mono_now();
+  if (auto st = joined->keys ? s.peer->start_keyed(joined->remote.server, *joined->keys, now)
+                             : s.peer->start(joined->remote, now);
+      !st.ok())
+    return st;
   loop_.add(s.peer.get());
   return s;
 }
@@ -219,6 +229,8 @@ StepResult Runner::measure(uint32_t n) {
     const WindowCounts w = p.window();
     st.auth_fail += p.counters().auth_fail - before[i].auth_fail;
     st.received_per_subscriber.push_back(w.received);
+    st.port_per_subscriber.push_back(p.local_port());
+    st.streams_per_subscriber.push_back(p.stream_windows());
     if (subs_[i].corrupt) continue;  // expected to receive nothing
     st.payload_errors += p.counters().payload_errors - before[i].payload_errors;
     st.nack_out += p.counters().nack_out - before[i].nack_out;
@@ -244,11 +256,25 @@ StepResult Runner::measure(uint32_t n) {
   return st;
 }
 
-// session.close for every session (subscribers first), then forget the peers.
+// session.close for every session (subscribers first), then forget the
+// peers, adding their counters to the run's totals (once per peer).
 void Runner::teardown() {
+  std::vector<const Peer*> counted;
   for (auto* list : {&subs_, &pubs_}) {
     for (Session& s : *list) {
       loop_.remove(s.peer.get());
+      if (std::find(counted.begin(), counted.end(), s.peer.get()) == counted.end()) {
+        counted.push_back(s.peer.get());
+        const PeerCounters& c = s.peer->counters();
+        RunTotals& t = r_.totals;
+        t.sent_packets += c.rtp_out;
+        if (!s.corrupt) t.received_packets += s.peer->total_received();
+        t.rtp_datagrams_received += c.rtp_in;
+        t.datagrams_sent += c.datagrams_out;
+        t.datagrams_received += c.datagrams_in;
+        t.auth_failures += c.auth_fail;
+        t.send_errors += c.send_errors;
+      }
       if (s.id.empty()) continue;
       if (auto st = target_->close(s.id); !st.ok()) r_.errors.push_back(std::string(st.message()));
     }
@@ -343,6 +369,25 @@ std::string Runner::setup_rooms(uint32_t n) {
   return "";
 }
 
+// reflector: n peers, each publishing and receiving its own streams back.
+std::string Runner::setup_reflected(uint32_t n) {
+  while (pubs_.size() < n) {
+    auto p = open({.publisher = true, .name = absl::StrCat("peer", pubs_.size()), .room = o_.room});
+    if (!p.ok()) return absl::StrCat("peer ", pubs_.size(), ": ", p.status().message());
+    pubs_.push_back(*p);
+    subs_.push_back(std::move(*p));
+  }
+  return "";
+}
+
+// The end of a run: publishers stop, and what is still in flight (forwarded
+// or reflected) is read for a bounded 300 ms, so the totals hold every
+// packet that came back.
+void Runner::drain() {
+  for (Session& s : pubs_) s.peer->stop_media();
+  loop_.run(mono_now() + 300 * kMillisecond, nullptr);
+}
+
 // Connect everyone, then wait until every (correctly keyed) subscriber
 // receives every stream: video consumers start at a keyframe.
 std::string Runner::wait_flowing() {
@@ -370,9 +415,10 @@ std::string Runner::wait_flowing() {
 absl::StatusOr<RunResult> Runner::run() {
   r_.options = o_;
   if (auto st = srtp_library_init(); !st.ok()) return st;
-  target_ = o_.target == "janus"  ? make_janus_target(o_.janus_url)
-            : o_.target == "whip" ? make_whip_target(o_.whip_url, o_.http_token)
-                                  : make_ternd_target(o_.control_socket);
+  target_ = o_.target == "janus"       ? make_janus_target(o_.janus_url)
+            : o_.target == "whip"      ? make_whip_target(o_.whip_url, o_.http_token)
+            : o_.target == "reflector" ? make_reflector_target(o_.reflector, o_.srtp_key)
+                                       : make_ternd_target(o_.control_socket);
   auto pid = target_->connect();
   if (!pid.ok()) return pid.status();
   r_.ternd_pid = o_.ternd_pid > 0 ? o_.ternd_pid : *pid;
@@ -384,9 +430,10 @@ absl::StatusOr<RunResult> Runner::run() {
   end_ = mono_now() + Nanos(o_.max_duration_s * 1e9);
 
   for (uint32_t n : o_.subscribers) {
-    r_.stop_reason = o_.scenario == "conference" ? setup_conference(n)
-                     : o_.scenario == "rooms"    ? setup_rooms(n)
-                                                 : setup_fanout(n);
+    r_.stop_reason = o_.target == "reflector"      ? setup_reflected(n)
+                     : o_.scenario == "conference" ? setup_conference(n)
+                     : o_.scenario == "rooms"      ? setup_rooms(n)
+                                                   : setup_fanout(n);
     if (r_.stop_reason.empty()) r_.stop_reason = wait_flowing();
     if (!r_.stop_reason.empty()) break;
     if (r_.srtp_profile.empty() && !pubs_.empty()) r_.srtp_profile = pubs_[0].peer->srtp_profile();
@@ -413,7 +460,13 @@ absl::StatusOr<RunResult> Runner::run() {
   }
   if (r_.stop_reason.empty()) r_.stop_reason = "all steps done";
   progress("stop: " + r_.stop_reason);
+  drain();
   teardown();
+  const RunTotals& t = r_.totals;
+  progress(absl::StrFormat(
+      "totals: sent %llu RTP packets, received %llu; datagrams out %llu, in %llu",
+      (unsigned long long)t.sent_packets, (unsigned long long)t.received_packets,
+      (unsigned long long)t.datagrams_sent, (unsigned long long)t.datagrams_received));
   return r_;
 }
 

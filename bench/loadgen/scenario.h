@@ -14,15 +14,20 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bench/loadgen/endpoint.h"
 #include "nlohmann/json.hpp"
 
 namespace tern::loadgen {
 
 struct Options {
-  std::string target = "ternd";  // ternd (control_socket), janus (janus_url) or whip (whip_url)
+  // ternd (control_socket), janus (janus_url), whip (whip_url) or reflector
+  // (reflector, srtp_key: every publisher receives its own streams back, no
+  // ICE/DTLS).
+  std::string target = "ternd";
   std::string control_socket;
   std::string janus_url;
   std::string whip_url, http_token;
+  std::string reflector, srtp_key;
   std::string scenario = "fanout";
   std::string room = "loadgen";
   std::vector<uint32_t> subscribers = {1, 2, 4, 8};  // per step: subscribers, participants or rooms
@@ -40,6 +45,7 @@ struct Options {
   uint32_t corrupt_subscribers = 0;  // the first N subscribers get a wrong SRTP key
   uint32_t drop_every = 0;           // publishers withhold every Nth video packet
   bool retransmit = true;            // publishers answer NACKs
+  bool nack = true;                  // subscribers NACK gaps (false: loss is never repaired)
   int ternd_pid = 0;  // the server's pid for CPU %; 0: ternd's server.info (Janus: none)
   std::string json_out, markdown_out;
   bool quiet = false;
@@ -57,6 +63,9 @@ struct StepResult {
   uint64_t withheld = 0;  // publisher packets withheld on purpose (--drop-every)  // publisher
                           // frames skipped: the loadgen's loop stalled
   std::vector<uint64_t> received_per_subscriber;
+  // Per subscriber: its local UDP port and each received SSRC's window.
+  std::vector<uint16_t> port_per_subscriber;
+  std::vector<std::vector<StreamWindow>> streams_per_subscriber;
   double pps = 0, mbps = 0, loss_pct = 0;
   uint64_t latency_samples = 0;
   double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
@@ -65,11 +74,24 @@ struct StepResult {
   std::string stop_reason;
 };
 
+// Whole run, every session of every step, setup included, counted once per
+// endpoint (a reflector peer is publisher and subscriber). Taken after the
+// publishers stopped and the loop drained what was in flight (300 ms), so
+// they can be compared with a capture of the whole run.
+struct RunTotals {
+  uint64_t sent_packets = 0;      // SRTP packets the publishers sent (media + retransmissions)
+  uint64_t received_packets = 0;  // distinct RTP packets the subscribers received (authenticated)
+  uint64_t rtp_datagrams_received = 0;  // RTP datagrams read by subscribers, before SRTP
+  uint64_t datagrams_sent = 0, datagrams_received = 0;  // any protocol (STUN, DTLS, RTCP too)
+  uint64_t auth_failures = 0, send_errors = 0;
+};
+
 struct RunResult {
   Options options;
   int ternd_pid = 0;
   std::string srtp_profile;  // negotiated with the server (first publisher)
   std::vector<StepResult> steps;
+  RunTotals totals;
   std::string stop_reason;
   std::vector<std::string> errors;
 };

@@ -11,11 +11,13 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "bench/loadgen/offer.h"
+#include "engine/dtls/srtp_profile.h"
 
 namespace tern::loadgen {
 
@@ -25,6 +27,9 @@ struct Joined {
   std::string id;  // the target's name for this endpoint (for close())
   AnswerInfo remote;
   std::vector<ExpectedStream> streams;  // subscriber: what the server will send
+  // Set by a target without ICE and DTLS (the reflector): SRTP with these
+  // keys towards remote.server from the start.
+  std::optional<SrtpKeyingMaterial> keys;
 };
 
 class Target {
@@ -56,5 +61,10 @@ std::unique_ptr<Target> make_janus_target(const std::string& url);
 // url: http://HOST:PORT, the server's WHIP (POST /whip/{room}) and WHEP
 // (POST /whep/{room}) endpoints as ternd serves them; token: bearer or "".
 std::unique_ptr<Target> make_whip_target(const std::string& url, const std::string& token);
+// host_port: IPv4 "A.B.C.D:PORT" of a UDP reflector (echoes every datagram
+// to its sender); key_hex: 60 hex digits (16-byte master key, 14-byte salt,
+// AES_CM_128_HMAC_SHA1_80), "" = a random key per run.
+std::unique_ptr<Target> make_reflector_target(const std::string& host_port,
+                                              const std::string& key_hex);
 
 }  // namespace tern::loadgen
