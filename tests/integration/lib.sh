@@ -3,8 +3,8 @@
 #   . "$(dirname "$0")/lib.sh"; tern_setup stun_socket
 # It gives:
 #   $TMP (a private temp dir), $OUT/$ERR (ternd's stdout/stderr files), $PID
-#   (ternd's pid once started), fail/skip, need TOOL..., track PID (killed at
-#   exit), stop_ternd (SIGTERM, bounded wait, exit code 0 required).
+#   (ternd's pid once started), fail/skip, need TOOL..., free_udp_port,
+#   track PID (killed at exit), stop_ternd (SIGTERM, bounded wait, exit code 0 required).
 # Everything started is killed and $TMP removed on exit. Bounded waits only.
 
 fail() {
@@ -18,6 +18,13 @@ skip() { echo "SKIP: $*"; exit 77; }
 # need TOOL [package]: SKIP (77) when a tool is missing.
 need() {
   command -v "$1" >/dev/null || skip "$1 not installed${2:+ (Debian package $2)}"
+}
+
+# free_udp_port [ADDR]: a UDP port nothing is bound to on ADDR (127.0.0.1).
+free_udp_port() {
+  python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' \
+    "${1:-127.0.0.1}"
 }
 
 TERN_TRACKED=()
