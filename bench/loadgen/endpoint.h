@@ -4,7 +4,8 @@
 // streams, answers PLI/FIR with a keyframe and NACK with plain
 // retransmissions; a subscriber checks every packet (checker.h), sends
 // receiver reports every second, NACKs gaps and sends PLI while a video
-// stream has not started.
+// stream has not started. With the reflector target (start_keyed) there is
+// no ICE or DTLS and no RTCP: SRTP with a static key from the first packet.
 //
 // Single-threaded and driven by the caller's loop: on_readable() when the
 // socket is readable, tick() at least every millisecond or so. Every state

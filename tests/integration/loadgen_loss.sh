@@ -58,7 +58,7 @@ net_cleanup() {
   ip netns del "$NS_L" 2>/dev/null
   ip link del "$H_S" 2>/dev/null
 }
-trap 'net_cleanup; tern_cleanup' EXIT
+trap 'tern_cleanup; net_cleanup' EXIT  # processes first, then their namespaces
 ip netns add "$NS_C" 2>/dev/null || skip "cannot create a network namespace (ip netns add $NS_C)"
 ip netns add "$NS_L" || fail "ip netns add $NS_L"
 ip link add "$H_S" type veth peer name "$L_S" 2>/dev/null || skip "cannot create a veth pair"
