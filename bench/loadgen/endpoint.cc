@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,7 +113,12 @@ absl::Status Peer::open_socket(const Endpoint& to_ep) {
 }
 
 absl::Status Peer::start(const AnswerInfo& a, Nanos now) {
-  if (auto st = open_socket(a.server); !st.ok()) return st;
+  if (auto st = open_socket(cfg_.turn ? cfg_.turn->server : a.server); !st.ok()) return st;
+  if (cfg_.turn) {
+    turn_.emplace(*cfg_.turn, a.server, rtcp_ssrc_);
+    uint8_t buf[512];
+    if (const size_t n = turn_->start(buf, sizeof(buf), now); n > 0) ::send(fd_, buf, n, 0);
+  }
   remote_ufrag_ = a.ice_ufrag;
   auto mi = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1, a.ice_pwd);
   if (!mi.ok()) return mi.status();
@@ -143,7 +149,17 @@ absl::Status Peer::start_keyed(const Endpoint& to, const SrtpKeyingMaterial& key
 }
 
 bool Peer::send(const uint8_t* d, size_t n) {
-  if (::send(fd_, d, n, 0) < 0) {
+  ssize_t r;
+  if (turn_) {
+    if (!turn_->ready()) return false;  // nothing but TURN until the channel is bound
+    uint8_t hdr[TurnLeg::kHeader];
+    TurnLeg::write_header(hdr, n);
+    iovec iov[2] = {{hdr, sizeof(hdr)}, {const_cast<uint8_t*>(d), n}};
+    r = ::writev(fd_, iov, 2);
+  } else {
+    r = ::send(fd_, d, n, 0);
+  }
+  if (r < 0) {
     ++c_.send_errors;
     return false;
   }
@@ -237,13 +253,41 @@ absl::Status Peer::start_srtp(SrtpKeyingMaterial km, Nanos now) {
   return absl::OkStatus();
 }
 
+// The relay leg: retransmissions, and whether it still holds everything else.
+bool Peer::turn_pending(Nanos now) {
+  if (!turn_ || turn_->ready()) return false;
+  uint8_t buf[512];
+  if (const size_t n = turn_->tick(buf, sizeof(buf), now); n > 0) ::send(fd_, buf, n, 0);
+  if (turn_->failed()) fail(turn_->failure());
+  return !turn_->ready();
+}
+
 void Peer::on_readable(Nanos now) {
-  uint8_t buf[kBuf];
+  uint8_t raw[kBuf];
   for (int i = 0; i < 256; ++i) {
-    ssize_t r = ::recv(fd_, buf, sizeof(buf), 0);
+    ssize_t r = ::recv(fd_, raw, sizeof(raw), 0);
     if (r <= 0) return;
     ++c_.datagrams_in;
-    const size_t n = size_t(r);
+    size_t n = size_t(r);
+    uint8_t* buf = raw;
+    if (turn_) {  // through the relay: the server's traffic arrives as ChannelData
+      size_t len = 0;
+      if (const uint8_t* p = TurnLeg::payload(raw, n, &len)) {
+        buf = raw + (p - raw), n = len;
+      } else {
+        stun::StunMessage m;
+        if (raw[0] <= 3 && m.parse(raw, n) == stun::ParseError::kOk) {
+          uint8_t out[512];
+          size_t out_len = 0;
+          turn_->on_response(m, out, sizeof(out), &out_len);
+          if (out_len > 0) ::send(fd_, out, out_len, 0);
+          if (turn_->failed()) fail(turn_->failure());
+          if (turn_->ready()) next_check_ = now;
+        }
+        continue;
+      }
+      if (n == 0) continue;
+    }
     const uint8_t b = buf[0];
     if (b <= 3) {
       on_stun(buf, n, now);
@@ -422,6 +466,7 @@ void Peer::tick(Nanos now) {
                                : "DTLS: handshake did not complete");
     return;
   }
+  if (turn_pending(now)) return;
   if (integrity_ && now >= next_check_) send_check(now);  // none with static keys
   if (dtls_ && dtls_->state() != DtlsState::kNew) {
     if (now >= dtls_->next_timeout()) dtls_->on_timeout(now);

@@ -21,6 +21,7 @@
 #include "bench/loadgen/checker.h"
 #include "bench/loadgen/offer.h"
 #include "bench/loadgen/stream.h"
+#include "bench/loadgen/turn_leg.h"
 #include "engine/dtls/dtls_endpoint.h"
 #include "engine/srtp/srtp_session.h"
 #include "engine/stun/message_integrity.h"
@@ -47,6 +48,9 @@ struct PeerConfig {
   // there reads RTCP, and every datagram sent is then an RTP packet.
   bool rtcp = true;
   Nanos connect_timeout = 10 * kSecond;
+  // Reach the server through this TURN relay (ChannelData), as a browser
+  // with iceTransportPolicy 'relay' would; unset: straight to its candidate.
+  std::optional<TurnConfig> turn;
 };
 
 // One received SSRC over a measurement window: the range of extended
@@ -134,6 +138,7 @@ class Peer {
   void send_check(Nanos now);
   void on_stun(const uint8_t* d, size_t n, Nanos now);
   void answer_check(const stun::StunMessage& req);
+  bool turn_pending(Nanos now);  // true while the relay is not ready (drives it)
   void on_connected(Nanos now);
   absl::Status open_socket(const Endpoint& to);
   absl::Status start_srtp(SrtpKeyingMaterial km, Nanos now);
@@ -151,8 +156,10 @@ class Peer {
   std::string failure_;
   std::string local_ufrag_, local_pwd_;
   std::string remote_ufrag_;
-  std::optional<MessageIntegrity> integrity_;        // remote password: our checks
-  std::optional<MessageIntegrity> local_integrity_;  // ours: answers to the server's checks
+  std::optional<MessageIntegrity> integrity_;  // remote password: our checks
+  std::optional<MessageIntegrity> local_integrity_;
+  std::optional<TurnLeg>
+      turn_;  // set when cfg_.turn: the relay leg  // ours: answers to the server's checks
   Endpoint server_;
   std::unique_ptr<DtlsEndpoint> dtls_;
   std::optional<SrtpSession> out_, in_;

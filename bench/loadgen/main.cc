@@ -46,6 +46,10 @@ constexpr char kUsage[] =
     "  --drop-every N             publishers withhold every Nth video packet (a NACK check)\n"
     "  --no-retransmit            publishers ignore NACKs (withheld packets stay lost)\n"
     "  --no-nack                  subscribers send no NACKs (loss stays loss)\n"
+    "  --turn HOST:PORT --turn-user U --turn-password P\n"
+    "                             every endpoint reaches the server through this TURN\n"
+    "                             relay (UDP allocation, ChannelData), like a browser\n"
+    "                             with iceTransportPolicy 'relay'\n"
     "  --room NAME                room to publish into (loadgen)\n"
     "  --server-pid PID           for CPU % (default: ternd's server.info pid; alias --ternd-pid)\n"
     "  --json FILE --markdown FILE   results\n"
@@ -98,6 +102,12 @@ int main(int argc, char** argv) {
       o.janus_url = v;
     } else if (k == "--whip-url") {
       o.whip_url = v;
+    } else if (k == "--turn") {
+      o.turn_server = v;
+    } else if (k == "--turn-user") {
+      o.turn_user = v;
+    } else if (k == "--turn-password") {
+      o.turn_password = v;
     } else if (k == "--http-token") {
       o.http_token = v;
     } else if (k == "--reflector") {
@@ -153,6 +163,8 @@ int main(int argc, char** argv) {
   }
   if (o.target != "ternd" && o.target != "janus" && o.target != "whip" && o.target != "reflector")
     return usage("--target: want ternd, janus, whip or reflector, got " + o.target);
+  if (!o.turn_server.empty() && (o.turn_user.empty() || o.turn_password.empty()))
+    return usage("--turn needs --turn-user and --turn-password");
   if (o.target == "whip" && o.whip_url.empty())
     return usage("--whip-url is required (--target whip)");
   if (o.target == "whip" && o.scenario == "conference")

@@ -137,6 +137,12 @@ absl::StatusOr<Session> Runner::open(const Open& w) {
   pc.corrupt_key = corrupt;
   pc.drop_every = o_.drop_every;
   pc.retransmit = o_.retransmit;
+  if (!o_.turn_server.empty()) {
+    auto ep = Endpoint::parse(o_.turn_server);
+    if (!ep.ok() || !ep->is_v4() || ep->port == 0)
+      return absl::InvalidArgumentError("--turn: want IPv4 HOST:PORT, got " + o_.turn_server);
+    pc.turn = TurnConfig{*ep, o_.turn_user, o_.turn_password};
+  }
   pc.nack = o_.nack;
   pc.rtcp = o_.target != "reflector";
   static std::mt19937 rng{std::random_device{}()};

@@ -27,6 +27,7 @@ struct Options {
   std::string control_socket;
   std::string janus_url;
   std::string whip_url, http_token;
+  std::string turn_server, turn_user, turn_password;  // every endpoint through this TURN relay
   std::string reflector, srtp_key;
   std::string scenario = "fanout";
   std::string room = "loadgen";

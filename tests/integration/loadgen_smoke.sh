@@ -18,6 +18,10 @@
 # 5. --target whip against a second ternd with [http] (bearer token): fan-out
 #    1 -> 2 over WHIP/WHEP receives everything and DELETEs its sessions; a
 #    wrong token is refused with the server's 401 and exit code 1.
+# 6. --turn: every endpoint through ternd's own TURN server (long-term
+#    credentials, ChannelData) into its SFU: fan-out 1 -> 2 receives
+#    everything, ternd's worker counted channel_data packets, and a wrong
+#    password ends the run on TURN's 401 with exit code 1.
 # Exit 77 (meson: SKIP) when a tool or the loadgen binary is missing.
 set -u
 TERND=${1:?usage: loadgen_smoke.sh ternd tern-loadgen}
@@ -184,5 +188,48 @@ assert not left, f"WHIP/WHEP sessions left after DELETE: {left}"
 print("whip ok:", [(s["subscribers"], s["received_packets"]) for s in steps])
 PY
 echo "PASS: --target whip (WHIP/WHEP) fan-out 1,2; a wrong bearer token is a 401"
+stop_ternd
+
+# --- 6. through ternd's TURN relay into its SFU ---
+TPORT=$(free_udp_port)
+# The relay range must not hold the listening port (ternd refuses that).
+if [ "$TPORT" -lt 45000 ]; then RELAY="50000, 50999"; else RELAY="40000, 40999"; fi
+printf '[turn]\nenabled = true\nrealm = "lg.test"\nusers = ["lg:s3cret"]\nallow_peers = ["127.0.0.0/8"]\nrelay_ports = [%s]\n' \
+  "$RELAY" > "$TMP/turn.toml"
+rm -f "$SOCK"
+"$TERND" --config "$TMP/turn.toml" --base-port "$TPORT" --control-socket "$SOCK" >> "$OUT" 2>> "$ERR" &
+PID=$!
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+[ -S "$SOCK" ] || fail "ternd with [turn] did not start"
+timeout 60 "$LOADGEN" --control-socket "$SOCK" --turn "127.0.0.1:$TPORT" --turn-user lg \
+  --turn-password s3cret --room turn --subscribers 1,2 --video-kbps 300 --audio --step-seconds 1.5 \
+  --warmup-seconds 0.5 --json "$TMP/turn.json" > "$TMP/lg8.out" 2>&1 \
+  || { cat "$TMP/lg8.out"; fail "tern-loadgen --turn failed"; }
+timeout 30 "$LOADGEN" --control-socket "$SOCK" --turn "127.0.0.1:$TPORT" --turn-user lg \
+  --turn-password wrong --room turn2 --subscribers 1 --step-seconds 1 > "$TMP/lg9.out" 2>&1
+RC=$?
+[ "$RC" -eq 1 ] || { cat "$TMP/lg9.out"; fail "wrong TURN password: exit code $RC, want 1"; }
+grep -q "TURN: Allocate answered 401" "$TMP/lg9.out" || { cat "$TMP/lg9.out"; fail "wrong TURN password: no 401"; }
+python3 - "$TMP/turn.json" "$SOCK" <<'PY' || fail "TURN results"
+import json, socket, sys
+r = json.load(open(sys.argv[1]))
+steps = r["steps"]
+assert [s["subscribers"] for s in steps] == [1, 2], steps
+for s in steps:
+    per = [x["received"] for x in s["per_subscriber"]]
+    assert all(x > 0 for x in per) and s["loss_pct"] <= 1.0 and s["auth_failures"] == 0, s
+c = socket.socket(socket.AF_UNIX); c.settimeout(10); c.connect(sys.argv[2])
+c.sendall(b'{"jsonrpc":"2.0","method":"stats.get","id":1}\n')
+buf = b""
+while b"\n" not in buf:
+    buf += c.recv(1 << 20)
+st = json.loads(buf.split(b"\n")[0])["result"]
+cd = sum(w["classes"].get("channel_data", 0) for w in st["workers"])
+sent = sum(s["sent_packets"] for s in steps)
+# Every publisher media packet arrived as ChannelData (plus ICE, DTLS, RTCP).
+assert cd >= sent, f"ternd counted {cd} ChannelData packets, the publisher sent {sent} media packets"
+print("turn ok:", [(s["subscribers"], s["received_packets"]) for s in steps], "channel_data", cd)
+PY
+echo "PASS: --turn: fan-out 1,2 through ternd's TURN into its SFU; a wrong password is TURN's 401"
 stop_ternd
 echo "PASS: loadgen_smoke"

@@ -1,13 +1,16 @@
 // bench/loadgen: the checker's sequence accounting and latency histogram,
 // the probe format, the synthetic streams (rate, keyframe layout ternd's
-// VP8 detector reads) and the offers (parsed back by tern's SDP parser).
+// VP8 detector reads), the offers (parsed back by tern's SDP parser) and
+// the TURN client leg.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <vector>
 
 #include "bench/loadgen/checker.h"
 #include "bench/loadgen/offer.h"
 #include "bench/loadgen/stream.h"
+#include "bench/loadgen/turn_leg.h"
 #include "control/sdp/sdp_parser.h"
 #include "engine/rtp/rtp_packet.h"
 
@@ -251,6 +254,115 @@ TEST(Offer, AnswersAServerOffer) {
   EXPECT_EQ(ans->media[1].codecs[0].rtcp_fb, std::vector<std::string>{"nack"});
   ASSERT_NE(ans->bundle_group(), nullptr);
   EXPECT_EQ(ans->bundle_group()->mids.size(), 2u);
+}
+
+TurnLeg test_leg(uint32_t id) {
+  TurnConfig cfg;
+  cfg.server = *Endpoint::parse("127.0.0.1:3478");
+  cfg.user = "u", cfg.password = "p";
+  return TurnLeg(cfg, *Endpoint::parse("127.0.0.1:40000"), id);
+}
+
+// The TURN client leg: 401 with realm/nonce -> a signed Allocate; success
+// (signed with the long-term key) -> ChannelBind; 438 -> the same request
+// with the new nonce; success -> ready. ChannelData framing round trip.
+TEST(TurnLeg, ChallengeAllocateChannelBindAndFraming) {
+  TurnLeg leg = test_leg(7);
+  uint8_t req[512], out[512];
+  size_t n = leg.start(req, sizeof(req), 0);
+  ASSERT_GT(n, 0u);
+  auto answer = [&](const uint8_t* r, size_t rn, bool ok, int code, const char* nonce,
+                    const MessageIntegrity* key) {
+    stun::StunMessage m;
+    EXPECT_EQ(m.parse(r, rn), stun::ParseError::kOk);
+    uint8_t buf[512];
+    stun::StunWriter w(buf, sizeof(buf));
+    w.begin(m.method(), ok ? stun::StunClass::kSuccess : stun::StunClass::kError,
+            m.transaction_id());
+    if (!ok) {
+      w.add_error_code(code, "x");
+      w.add_string(stun::attr::kRealm, "r");
+      w.add_string(stun::attr::kNonce, nonce);
+    }
+    if (key) w.add_message_integrity(*key);
+    stun::StunMessage resp;
+    EXPECT_EQ(resp.parse(buf, w.size()), stun::ParseError::kOk);
+    size_t len = 0;
+    leg.on_response(resp, out, sizeof(out), &len);
+    return len;
+  };
+  stun::StunMessage first;
+  ASSERT_EQ(first.parse(req, n), stun::ParseError::kOk);
+  EXPECT_FALSE(first.has(stun::attr::kMessageIntegrity));  // unauthenticated first
+  n = answer(req, n, false, 401, "n1", nullptr);
+  ASSERT_GT(n, 0u);
+  auto key = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1,
+                                      MessageIntegrity::long_term_key_md5("u", "r", "p"));
+  ASSERT_TRUE(key.ok());
+  stun::StunMessage signed_alloc;
+  ASSERT_EQ(signed_alloc.parse(out, n), stun::ParseError::kOk);
+  EXPECT_EQ(signed_alloc.verify_integrity(*key), stun::IntegrityCheck::kOk);
+  std::memcpy(req, out, n);
+  n = answer(req, n, true, 0, "", &*key);  // Allocate success -> ChannelBind
+  ASSERT_GT(n, 0u);
+  stun::StunMessage bind;
+  ASSERT_EQ(bind.parse(out, n), stun::ParseError::kOk);
+  EXPECT_EQ(bind.method(), 0x009);
+  std::memcpy(req, out, n);
+  n = answer(req, n, false, 438, "n2", nullptr);  // stale nonce: same request, new nonce
+  ASSERT_GT(n, 0u);
+  EXPECT_FALSE(leg.ready());
+  std::memcpy(req, out, n);
+  EXPECT_EQ(answer(req, n, true, 0, "", &*key), 0u);
+  EXPECT_TRUE(leg.ready());
+
+  uint8_t frame[8] = {};
+  TurnLeg::write_header(frame, 3);
+  frame[4] = 1, frame[5] = 2, frame[6] = 3;
+  size_t len = 0;
+  const uint8_t* p = TurnLeg::payload(frame, 7, &len);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(len, 3u);
+  EXPECT_EQ(p[2], 3);
+  EXPECT_EQ(TurnLeg::payload(frame, 6, &len), nullptr);  // length beyond the datagram
+  frame[0] = 0x41;
+  EXPECT_EQ(TurnLeg::payload(frame, 7, &len), nullptr);  // not our channel
+}
+
+TEST(TurnLeg, WrongPasswordFailsAfterTheSignedAllocate) {
+  TurnLeg leg = test_leg(1);
+  uint8_t req[512], out[512];
+  const size_t n = leg.start(req, sizeof(req), 0);
+  stun::StunMessage m;
+  ASSERT_EQ(m.parse(req, n), stun::ParseError::kOk);
+  uint8_t buf[256];
+  stun::StunWriter w(buf, sizeof(buf));
+  w.begin(m.method(), stun::StunClass::kError, m.transaction_id());
+  w.add_error_code(401, "Unauthorized");
+  w.add_string(stun::attr::kRealm, "r");
+  w.add_string(stun::attr::kNonce, "n");
+  stun::StunMessage e;
+  ASSERT_EQ(e.parse(buf, w.size()), stun::ParseError::kOk);
+  size_t len = 0;
+  leg.on_response(e, out, sizeof(out), &len);
+  ASSERT_GT(len, 0u);
+  stun::StunMessage again;
+  ASSERT_EQ(again.parse(out, len), stun::ParseError::kOk);
+  stun::StunWriter w2(buf, sizeof(buf));
+  w2.begin(again.method(), stun::StunClass::kError, again.transaction_id());
+  w2.add_error_code(401, "Unauthorized");
+  w2.add_string(stun::attr::kNonce, "n");
+  stun::StunMessage e2;
+  ASSERT_EQ(e2.parse(buf, w2.size()), stun::ParseError::kOk);
+  leg.on_response(e2, out, sizeof(out), &len);
+  EXPECT_TRUE(leg.failed());
+  EXPECT_NE(leg.failure().find("401"), std::string::npos) << leg.failure();
+  // Retransmission gives up after its attempts, too (a fresh leg, no answer).
+  TurnLeg silent = test_leg(2);
+  silent.start(req, sizeof(req), 0);
+  for (Nanos t = 0; t < 5 * kSecond && !silent.failed(); t += 100 * kMillisecond)
+    silent.tick(req, sizeof(req), t);
+  EXPECT_TRUE(silent.failed());
 }
 
 }  // namespace
