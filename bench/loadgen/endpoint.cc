@@ -117,7 +117,7 @@ absl::Status Peer::start(const AnswerInfo& a, Nanos now) {
   if (cfg_.turn) {
     turn_.emplace(*cfg_.turn, a.server, rtcp_ssrc_);
     uint8_t buf[512];
-    if (const size_t n = turn_->start(buf, sizeof(buf), now); n > 0) ::send(fd_, buf, n, 0);
+    if (const size_t n = turn_->start(buf, sizeof(buf), now); n > 0) send_datagram(buf, n);
   }
   remote_ufrag_ = a.ice_ufrag;
   auto mi = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1, a.ice_pwd);
@@ -149,16 +149,17 @@ absl::Status Peer::start_keyed(const Endpoint& to, const SrtpKeyingMaterial& key
 }
 
 bool Peer::send(const uint8_t* d, size_t n) {
-  ssize_t r;
-  if (turn_) {
-    if (!turn_->ready()) return false;  // nothing but TURN until the channel is bound
-    uint8_t hdr[TurnLeg::kHeader];
-    TurnLeg::write_header(hdr, n);
-    iovec iov[2] = {{hdr, sizeof(hdr)}, {const_cast<uint8_t*>(d), n}};
-    r = ::writev(fd_, iov, 2);
-  } else {
-    r = ::send(fd_, d, n, 0);
-  }
+  if (!turn_) return send_datagram(d, n);
+  if (!turn_->ready()) return false;  // nothing but TURN until the channel is bound
+  uint8_t hdr[TurnLeg::kHeader];
+  TurnLeg::write_header(hdr, n);
+  iovec iov[2] = {{hdr, sizeof(hdr)}, {const_cast<uint8_t*>(d), n}};
+  return counted(::writev(fd_, iov, 2));
+}
+
+bool Peer::send_datagram(const uint8_t* d, size_t n) { return counted(::send(fd_, d, n, 0)); }
+
+bool Peer::counted(ssize_t r) {
   if (r < 0) {
     ++c_.send_errors;
     return false;
@@ -257,7 +258,7 @@ absl::Status Peer::start_srtp(SrtpKeyingMaterial km, Nanos now) {
 bool Peer::turn_pending(Nanos now) {
   if (!turn_ || turn_->ready()) return false;
   uint8_t buf[512];
-  if (const size_t n = turn_->tick(buf, sizeof(buf), now); n > 0) ::send(fd_, buf, n, 0);
+  if (const size_t n = turn_->tick(buf, sizeof(buf), now); n > 0) send_datagram(buf, n);
   if (turn_->failed()) fail(turn_->failure());
   return !turn_->ready();
 }
@@ -280,7 +281,7 @@ void Peer::on_readable(Nanos now) {
           uint8_t out[512];
           size_t out_len = 0;
           turn_->on_response(m, out, sizeof(out), &out_len);
-          if (out_len > 0) ::send(fd_, out, out_len, 0);
+          if (out_len > 0) send_datagram(out, out_len);
           if (turn_->failed()) fail(turn_->failure());
           if (turn_->ready()) next_check_ = now;
         }

@@ -135,6 +135,9 @@ class Peer {
   Peer(PeerConfig cfg, std::shared_ptr<const DtlsContext> ctx);
   void fail(std::string why);
   bool send(const uint8_t* d, size_t n);  // false: the socket refused it (send_errors)
+  // As is, never wrapped in ChannelData (TURN's own requests go this way).
+  bool send_datagram(const uint8_t* d, size_t n);
+  bool counted(ssize_t r);  // datagrams_out or send_errors
   void send_check(Nanos now);
   void on_stun(const uint8_t* d, size_t n, Nanos now);
   void answer_check(const stun::StunMessage& req);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -122,6 +123,7 @@ class Runner {
   Options o_;
   std::unique_ptr<Target> target_;
   std::shared_ptr<const DtlsContext> dtls_;
+  std::optional<TurnConfig> turn_;  // --turn, parsed once
   Loop loop_;
   std::vector<Session> pubs_, subs_;
   RunResult r_;
@@ -137,12 +139,7 @@ absl::StatusOr<Session> Runner::open(const Open& w) {
   pc.corrupt_key = corrupt;
   pc.drop_every = o_.drop_every;
   pc.retransmit = o_.retransmit;
-  if (!o_.turn_server.empty()) {
-    auto ep = Endpoint::parse(o_.turn_server);
-    if (!ep.ok() || !ep->is_v4() || ep->port == 0)
-      return absl::InvalidArgumentError("--turn: want IPv4 HOST:PORT, got " + o_.turn_server);
-    pc.turn = TurnConfig{*ep, o_.turn_user, o_.turn_password};
-  }
+  pc.turn = turn_;
   pc.nack = o_.nack;
   pc.rtcp = o_.target != "reflector";
   static std::mt19937 rng{std::random_device{}()};
@@ -434,6 +431,12 @@ absl::StatusOr<RunResult> Runner::run() {
   if (!ctx.ok()) return ctx.status();
   dtls_ = *ctx;
   end_ = mono_now() + Nanos(o_.max_duration_s * 1e9);
+  if (!o_.turn_server.empty()) {
+    auto ep = Endpoint::parse(o_.turn_server);
+    if (!ep.ok() || !ep->is_v4() || ep->port == 0)
+      return absl::InvalidArgumentError("--turn: want IPv4 HOST:PORT, got " + o_.turn_server);
+    turn_ = TurnConfig{*ep, o_.turn_user, o_.turn_password};
+  }
 
   for (uint32_t n : o_.subscribers) {
     r_.stop_reason = o_.target == "reflector"      ? setup_reflected(n)
