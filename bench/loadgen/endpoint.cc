@@ -54,7 +54,7 @@ Peer::Peer(PeerConfig cfg, std::shared_ptr<const DtlsContext> ctx)
 }
 
 Peer::~Peer() {
-  if (fd_ >= 0) ::close(fd_);
+  if (cfg_.wire) cfg_.wire->close(flow_);
 }
 
 absl::StatusOr<std::unique_ptr<Peer>> Peer::create(PeerConfig cfg,
@@ -91,29 +91,16 @@ void Peer::fail(std::string why) {
   failure_ = std::move(why);
 }
 
-// A UDP socket connected to `to` (IPv4), so it only reads what `to` sends.
-absl::Status Peer::open_socket(const Endpoint& to_ep) {
-  fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) return absl::InternalError("socket(AF_INET, SOCK_DGRAM) failed");
-  int sz = 4 << 20;
-  setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-  setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  std::memcpy(&to.sin_addr, to_ep.addr, 4);
-  to.sin_port = htons(to_ep.port);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0)
-    return absl::UnavailableError(absl::StrCat(cfg_.name, ": connect to ", to_ep.addr_string(), ":",
-                                               to_ep.port, " failed: ", std::strerror(errno)));
-  sockaddr_in local{};
-  socklen_t len = sizeof(local);
-  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0)
-    local_port_ = ntohs(local.sin_port);
+absl::Status Peer::open_flow(const Endpoint& to) {
+  if (cfg_.wire == nullptr) return absl::FailedPreconditionError(cfg_.name + ": no wire");
+  auto f = cfg_.wire->open(to, this);
+  if (!f.ok()) return absl::UnavailableError(absl::StrCat(cfg_.name, ": ", f.status().message()));
+  flow_ = *f;
   return absl::OkStatus();
 }
 
 absl::Status Peer::start(const AnswerInfo& a, Nanos now) {
-  if (auto st = open_socket(cfg_.turn ? cfg_.turn->server : a.server); !st.ok()) return st;
+  if (auto st = open_flow(cfg_.turn ? cfg_.turn->server : a.server); !st.ok()) return st;
   if (cfg_.turn) {
     turn_.emplace(*cfg_.turn, a.server, rtcp_ssrc_);
     uint8_t buf[512];
@@ -143,7 +130,7 @@ absl::Status Peer::start(const AnswerInfo& a, Nanos now) {
 }
 
 absl::Status Peer::start_keyed(const Endpoint& to, const SrtpKeyingMaterial& keys, Nanos now) {
-  if (auto st = open_socket(to); !st.ok()) return st;
+  if (auto st = open_flow(to); !st.ok()) return st;
   started_ = now;
   return start_srtp(keys, now);
 }
@@ -153,14 +140,17 @@ bool Peer::send(const uint8_t* d, size_t n) {
   if (!turn_->ready()) return false;  // nothing but TURN until the channel is bound
   uint8_t hdr[TurnLeg::kHeader];
   TurnLeg::write_header(hdr, n);
-  iovec iov[2] = {{hdr, sizeof(hdr)}, {const_cast<uint8_t*>(d), n}};
-  return counted(::writev(fd_, iov, 2));
+  const iovec iov[2] = {{hdr, sizeof(hdr)}, {const_cast<uint8_t*>(d), n}};
+  return counted(cfg_.wire->send(flow_, iov, 2));
 }
 
-bool Peer::send_datagram(const uint8_t* d, size_t n) { return counted(::send(fd_, d, n, 0)); }
+bool Peer::send_datagram(const uint8_t* d, size_t n) {
+  const iovec iov{const_cast<uint8_t*>(d), n};
+  return counted(cfg_.wire->send(flow_, &iov, 1));
+}
 
-bool Peer::counted(ssize_t r) {
-  if (r < 0) {
+bool Peer::counted(bool sent) {
+  if (!sent) {
     ++c_.send_errors;
     return false;
   }
@@ -263,43 +253,37 @@ bool Peer::turn_pending(Nanos now) {
   return !turn_->ready();
 }
 
-void Peer::on_readable(Nanos now) {
-  uint8_t raw[kBuf];
-  for (int i = 0; i < 256; ++i) {
-    ssize_t r = ::recv(fd_, raw, sizeof(raw), 0);
-    if (r <= 0) return;
-    ++c_.datagrams_in;
-    size_t n = size_t(r);
-    uint8_t* buf = raw;
-    if (turn_) {  // through the relay: the server's traffic arrives as ChannelData
-      size_t len = 0;
-      if (const uint8_t* p = TurnLeg::payload(raw, n, &len)) {
-        buf = raw + (p - raw), n = len;
-      } else {
-        stun::StunMessage m;
-        if (raw[0] <= 3 && m.parse(raw, n) == stun::ParseError::kOk) {
-          uint8_t out[512];
-          size_t out_len = 0;
-          turn_->on_response(m, out, sizeof(out), &out_len);
-          if (out_len > 0) send_datagram(out, out_len);
-          if (turn_->failed()) fail(turn_->failure());
-          if (turn_->ready()) next_check_ = now;
-        }
-        continue;
+void Peer::on_datagram(uint8_t* raw, size_t n, Nanos now) {
+  ++c_.datagrams_in;
+  uint8_t* buf = raw;
+  if (turn_) {  // through the relay: the server's traffic arrives as ChannelData
+    size_t len = 0;
+    if (const uint8_t* p = TurnLeg::payload(raw, n, &len)) {
+      buf = raw + (p - raw), n = len;
+    } else {
+      stun::StunMessage m;
+      if (raw[0] <= 3 && m.parse(raw, n) == stun::ParseError::kOk) {
+        uint8_t out[512];
+        size_t out_len = 0;
+        turn_->on_response(m, out, sizeof(out), &out_len);
+        if (out_len > 0) send_datagram(out, out_len);
+        if (turn_->failed()) fail(turn_->failure());
+        if (turn_->ready()) next_check_ = now;
       }
-      if (n == 0) continue;
+      return;
     }
-    const uint8_t b = buf[0];
-    if (b <= 3) {
-      on_stun(buf, n, now);
-    } else if (b >= 20 && b <= 63) {
-      if (dtls_) dtls_->feed(buf, n, now);
-    } else if (b >= 128 && b <= 191 && n >= 12 && state_ == State::kConnected) {
-      if (buf[1] >= 192 && buf[1] <= 223)
-        on_rtcp(buf, n);
-      else
-        on_rtp(buf, n, now);
-    }
+    if (n == 0) return;
+  }
+  const uint8_t b = buf[0];
+  if (b <= 3) {
+    on_stun(buf, n, now);
+  } else if (b >= 20 && b <= 63) {
+    if (dtls_) dtls_->feed(buf, n, now);
+  } else if (b >= 128 && b <= 191 && n >= 12 && state_ == State::kConnected) {
+    if (buf[1] >= 192 && buf[1] <= 223)
+      on_rtcp(buf, n);
+    else
+      on_rtp(buf, n, now);
   }
 }
 
@@ -482,7 +466,7 @@ void Peer::tick(Nanos now) {
 }
 
 void Peer::close_dtls(Nanos now) {
-  if (!dtls_ || fd_ < 0 || dtls_->state() != DtlsState::kConnected) return;
+  if (!dtls_ || !flow_.open() || dtls_->state() != DtlsState::kConnected) return;
   dtls_->close(now);
   uint8_t buf[kBuf];
   for (size_t n; (n = dtls_->poll_output(buf, sizeof(buf))) > 0;) send(buf, n);

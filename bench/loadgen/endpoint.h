@@ -1,5 +1,5 @@
-// tern-loadgen: one emulated browser. A UDP socket connected to ternd's
-// host candidate, ICE controlling with USE-CANDIDATE (ternd is ICE-lite),
+// tern-loadgen: one emulated browser. A flow on the run's wire (wire.h) to
+// the server's host candidate, ICE controlling with USE-CANDIDATE (ternd is ICE-lite),
 // a DTLS client, SRTP both ways and RTCP: a publisher sends its synthetic
 // streams, answers PLI/FIR with a keyframe and NACK with plain
 // retransmissions; a subscriber checks every packet (checker.h), sends
@@ -7,8 +7,8 @@
 // stream has not started. With the reflector target (start_keyed) there is
 // no ICE or DTLS and no RTCP: SRTP with a static key from the first packet.
 //
-// Single-threaded and driven by the caller's loop: on_readable() when the
-// socket is readable, tick() at least every millisecond or so. Every state
+// Single-threaded and driven by the caller's loop: the wire hands it its
+// datagrams (on_datagram), tick() at least every millisecond or so. Every state
 // has a deadline, so a peer that never connects ends up failed().
 #pragma once
 #include <cstdint>
@@ -22,6 +22,7 @@
 #include "bench/loadgen/offer.h"
 #include "bench/loadgen/stream.h"
 #include "bench/loadgen/turn_leg.h"
+#include "bench/loadgen/wire.h"
 #include "engine/dtls/dtls_endpoint.h"
 #include "engine/srtp/srtp_session.h"
 #include "engine/stun/message_integrity.h"
@@ -29,10 +30,9 @@
 
 namespace tern::loadgen {
 
-Nanos mono_now();  // CLOCK_MONOTONIC (the probe clock)
-
 struct PeerConfig {
   std::string name;
+  Wire* wire = nullptr;  // the run's wire (not owned; outlives the peer)
   bool publisher = false;
   std::vector<StreamConfig> streams;  // publisher: what it sends
   uint32_t decrypt_every = 1;         // subscriber: unprotect 1 packet in N
@@ -77,17 +77,17 @@ struct PeerCounters {
   uint64_t withheld = 0;  // publisher: packets not sent on purpose (drop_every)
 };
 
-class Peer {
+class Peer final : public DatagramSink {
  public:
   enum class State { kNew, kIce, kDtls, kConnected, kFailed };
   static absl::StatusOr<std::unique_ptr<Peer>> create(PeerConfig cfg,
                                                       std::shared_ptr<const DtlsContext> ctx);
-  ~Peer();
+  ~Peer() override;
 
   OfferParams offer_params() const;  // ufrag/pwd/fingerprint/ssrcs for build_offer
   // Subscriber: the SSRCs ternd said it will send (consumers of session.subscribe).
   void expect_ssrc(uint32_t ssrc, bool video);
-  // Opens the socket towards the answer's candidate and starts ICE.
+  // Opens a flow towards the answer's candidate and starts ICE.
   absl::Status start(const AnswerInfo& answer, Nanos now);
   // No ICE, no DTLS: SRTP with these keys towards `to` from now on (the
   // reflector target, reflector_target.cc).
@@ -95,14 +95,13 @@ class Peer {
   // Publisher: sends no more media (the run drains what is in flight).
   void stop_media() { media_stopped_ = true; }
 
-  int fd() const { return fd_; }
   State state() const { return state_; }
   bool connected() const { return state_ == State::kConnected; }
   bool failed() const { return state_ == State::kFailed; }
   const std::string& failure() const { return failure_; }
   const std::string& name() const { return cfg_.name; }
 
-  void on_readable(Nanos now);
+  void on_datagram(uint8_t* d, size_t n, Nanos now) override;
   void tick(Nanos now);
   void close_dtls(Nanos now);
 
@@ -112,7 +111,7 @@ class Peer {
   std::vector<StreamWindow> stream_windows() const;
   // Distinct RTP packets received over the whole run (all SSRCs).
   uint64_t total_received() const;
-  uint16_t local_port() const { return local_port_; }  // 0 before start
+  uint16_t local_port() const { return flow_.local.port; }  // 0 before start
   const LatencyHistogram& latency() const { return hist_; }
   // True when every expected SSRC has delivered a packet.
   bool all_streams_flowing() const;
@@ -134,16 +133,16 @@ class Peer {
   };
   Peer(PeerConfig cfg, std::shared_ptr<const DtlsContext> ctx);
   void fail(std::string why);
-  bool send(const uint8_t* d, size_t n);  // false: the socket refused it (send_errors)
+  bool send(const uint8_t* d, size_t n);  // false: the wire refused it (send_errors)
   // As is, never wrapped in ChannelData (TURN's own requests go this way).
   bool send_datagram(const uint8_t* d, size_t n);
-  bool counted(ssize_t r);  // datagrams_out or send_errors
+  bool counted(bool sent);  // datagrams_out or send_errors
   void send_check(Nanos now);
   void on_stun(const uint8_t* d, size_t n, Nanos now);
   void answer_check(const stun::StunMessage& req);
   bool turn_pending(Nanos now);  // true while the relay is not ready (drives it)
   void on_connected(Nanos now);
-  absl::Status open_socket(const Endpoint& to);
+  absl::Status open_flow(const Endpoint& to);
   absl::Status start_srtp(SrtpKeyingMaterial km, Nanos now);
   void on_rtp(uint8_t* d, size_t n, Nanos now);
   void on_rtcp(uint8_t* d, size_t n);
@@ -154,15 +153,14 @@ class Peer {
 
   PeerConfig cfg_;
   std::shared_ptr<const DtlsContext> ctx_;
-  int fd_ = -1;
+  Flow flow_;
   State state_ = State::kNew;
   std::string failure_;
   std::string local_ufrag_, local_pwd_;
   std::string remote_ufrag_;
-  std::optional<MessageIntegrity> integrity_;  // remote password: our checks
-  std::optional<MessageIntegrity> local_integrity_;
-  std::optional<TurnLeg>
-      turn_;  // set when cfg_.turn: the relay leg  // ours: answers to the server's checks
+  std::optional<MessageIntegrity> integrity_;        // remote password: our checks
+  std::optional<MessageIntegrity> local_integrity_;  // ours: answers to the server's checks
+  std::optional<TurnLeg> turn_;                      // set when cfg_.turn: the relay leg
   Endpoint server_;
   std::unique_ptr<DtlsEndpoint> dtls_;
   std::optional<SrtpSession> out_, in_;
@@ -177,7 +175,6 @@ class Peer {
   uint64_t video_sent_ = 0;
   PeerCounters c_;
   SrtpProfile profile_ = SrtpProfile::kAes128CmSha1_80;
-  uint16_t local_port_ = 0;
   bool media_stopped_ = false;
 };
 

@@ -50,6 +50,11 @@ constexpr char kUsage[] =
     "                             every endpoint reaches the server through this TURN\n"
     "                             relay (UDP allocation, ChannelData), like a browser\n"
     "                             with iceTransportPolicy 'relay'\n"
+    "  --dpdk \"EAL ARGS\" --dpdk-ip A.B.C.D [--dpdk-port NAME]\n"
+    "                             endpoints on a DPDK port instead of kernel sockets, e.g.\n"
+    "                             --dpdk \"--no-pci --in-memory --vdev=net_memif0,role=client,\n"
+    "                             socket=/run/tern-memif.sock\" --dpdk-ip 198.18.1.2 (the port\n"
+    "                             defaults to the first --vdev's name)\n"
     "  --room NAME                room to publish into (loadgen)\n"
     "  --server-pid PID           for CPU % (default: ternd's server.info pid; alias --ternd-pid)\n"
     "  --json FILE --markdown FILE   results\n"
@@ -153,6 +158,12 @@ int main(int argc, char** argv) {
       num(&o.drop_every);
     } else if (k == "--ternd-pid" || k == "--server-pid") {
       num(&o.ternd_pid);
+    } else if (k == "--dpdk") {
+      o.dpdk_eal = absl::StrSplit(v, ' ', absl::SkipEmpty());
+    } else if (k == "--dpdk-port") {
+      o.dpdk_port = v;
+    } else if (k == "--dpdk-ip") {
+      o.dpdk_ip = v;
     } else if (k == "--json") {
       o.json_out = v;
     } else if (k == "--markdown") {
@@ -190,6 +201,19 @@ int main(int argc, char** argv) {
   for (size_t i = 1; i < o.subscribers.size(); ++i)
     if (o.scenario == "fanout" && o.subscribers[i] < o.subscribers[i - 1])
       return usage("--subscribers: fanout steps must not decrease (subscribers are only added)");
+  if (!o.dpdk_eal.empty() && o.dpdk_ip.empty())
+    return usage("--dpdk needs --dpdk-ip (the loadgen's IPv4 address on that link)");
+  if (o.dpdk_eal.empty() && (!o.dpdk_ip.empty() || !o.dpdk_port.empty()))
+    return usage("--dpdk-ip / --dpdk-port need --dpdk \"EAL ARGS\"");
+  if (!o.dpdk_eal.empty() && o.dpdk_port.empty()) {
+    for (const std::string& a : o.dpdk_eal)
+      if (a.rfind("--vdev=", 0) == 0) {
+        o.dpdk_port =
+            a.substr(7, a.find(',') == std::string::npos ? std::string::npos : a.find(',') - 7);
+        break;
+      }
+    if (o.dpdk_port.empty()) return usage("--dpdk: no --vdev=NAME,... in it; give --dpdk-port");
+  }
   if (o.fps == 0 || o.fps > 120) return usage("--fps: want 1..120");
   if (o.step_seconds <= 0) return usage("--step-seconds: want > 0");
 

@@ -31,6 +31,11 @@ json to_json(const RunResult& r) {
                  {"reflector", o.reflector}};
   j["ternd_pid"] = r.ternd_pid;  // the server's pid whatever the target (kept for old readers)
   j["srtp_profile"] = r.srtp_profile;
+  j["wire"] = r.wire;
+  const WireCounters& w = r.wire_counters;
+  j["wire_counters"] = {{"tx_frames", w.tx_frames},   {"rx_frames", w.rx_frames},
+                        {"tx_full", w.tx_full},       {"rx_unknown", w.rx_unknown},
+                        {"rx_not_udp", w.rx_not_udp}, {"arp_answered", w.arp_answered}};
   j["stop_reason"] = r.stop_reason;
   j["errors"] = r.errors;
   json steps = json::array();

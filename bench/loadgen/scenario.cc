@@ -49,38 +49,28 @@ double self_cpu_seconds() {
          double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-// The single-threaded loop: epoll over every peer's socket, a tick per peer
-// every turn (pacing, retransmission timers, reports). Bounded by deadline.
+// The single-threaded loop: the wire hands every datagram to its peer, then
+// a tick per peer every turn (pacing, retransmission timers, reports).
+// Bounded by deadline.
 class Loop {
  public:
-  Loop() : ep_(epoll_create1(EPOLL_CLOEXEC)) {}
-  ~Loop() { close(ep_); }
-  void add(Peer* p) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = p;
-    epoll_ctl(ep_, EPOLL_CTL_ADD, p->fd(), &ev);
-    peers_.push_back(p);
-  }
-  void remove(Peer* p) {
-    epoll_ctl(ep_, EPOLL_CTL_DEL, p->fd(), nullptr);
-    peers_.erase(std::remove(peers_.begin(), peers_.end(), p), peers_.end());
-  }
+  void set_wire(Wire* w) { wire_ = w; }
+  void add(Peer* p) { peers_.push_back(p); }
+  void remove(Peer* p) { peers_.erase(std::remove(peers_.begin(), peers_.end(), p), peers_.end()); }
   // Runs until done() or the deadline; returns done().
   bool run(Nanos deadline, const std::function<bool()>& done) {
-    epoll_event evs[64];
     for (;;) {
-      const int n = epoll_wait(ep_, evs, 64, 1);
+      wire_->poll(kMillisecond);
       const Nanos now = mono_now();
-      for (int i = 0; i < n; ++i) static_cast<Peer*>(evs[i].data.ptr)->on_readable(now);
       for (Peer* p : peers_) p->tick(now);
+      wire_->flush();
       if (done && done()) return true;
       if (now >= deadline) return done ? done() : true;
     }
   }
 
  private:
-  int ep_;
+  Wire* wire_ = nullptr;
   std::vector<Peer*> peers_;
 };
 
@@ -124,6 +114,7 @@ class Runner {
   std::unique_ptr<Target> target_;
   std::shared_ptr<const DtlsContext> dtls_;
   std::optional<TurnConfig> turn_;  // --turn, parsed once
+  std::unique_ptr<Wire> wire_;
   Loop loop_;
   std::vector<Session> pubs_, subs_;
   RunResult r_;
@@ -134,6 +125,7 @@ absl::StatusOr<Session> Runner::open(const Open& w) {
   const bool publisher = w.publisher, corrupt = w.corrupt;
   PeerConfig pc;
   pc.name = w.name;
+  pc.wire = wire_.get();
   pc.publisher = publisher;
   pc.decrypt_every = std::max<uint32_t>(1, o_.decrypt_every);
   pc.corrupt_key = corrupt;
@@ -422,6 +414,19 @@ absl::StatusOr<RunResult> Runner::run() {
             : o_.target == "whip"      ? make_whip_target(o_.whip_url, o_.http_token)
             : o_.target == "reflector" ? make_reflector_target(o_.reflector, o_.srtp_key)
                                        : make_ternd_target(o_.control_socket);
+  if (o_.dpdk_eal.empty()) {
+    wire_ = make_socket_wire();
+  } else {
+    auto ip = Endpoint::parse(o_.dpdk_ip);
+    if (!ip.ok() || !ip->is_v4())
+      return absl::InvalidArgumentError("--dpdk-ip: want an IPv4 address, got " + o_.dpdk_ip);
+    auto w = make_dpdk_wire({.eal_args = o_.dpdk_eal, .port = o_.dpdk_port, .local_ip = *ip});
+    if (!w.ok()) return w.status();
+    wire_ = std::move(*w);
+  }
+  r_.wire = wire_->name();
+  progress("wire: " + r_.wire);
+  loop_.set_wire(wire_.get());
   auto pid = target_->connect();
   if (!pid.ok()) return pid.status();
   r_.ternd_pid = o_.ternd_pid > 0 ? o_.ternd_pid : *pid;
@@ -471,6 +476,7 @@ absl::StatusOr<RunResult> Runner::run() {
   progress("stop: " + r_.stop_reason);
   drain();
   teardown();
+  r_.wire_counters = wire_->counters();
   const RunTotals& t = r_.totals;
   progress(absl::StrFormat(
       "totals: sent %llu RTP packets, received %llu; datagrams out %llu, in %llu",

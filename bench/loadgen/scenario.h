@@ -48,6 +48,10 @@ struct Options {
   bool retransmit = true;            // publishers answer NACKs
   bool nack = true;                  // subscribers NACK gaps (false: loss is never repaired)
   int ternd_pid = 0;  // the server's pid for CPU %; 0: ternd's server.info (Janus: none)
+  // Endpoints on a DPDK port (wire.h) instead of kernel sockets: EAL
+  // arguments, the port's name and the loadgen's IPv4 address there.
+  std::vector<std::string> dpdk_eal;
+  std::string dpdk_port, dpdk_ip;
   std::string json_out, markdown_out;
   bool quiet = false;
 };
@@ -91,6 +95,8 @@ struct RunResult {
   Options options;
   int ternd_pid = 0;
   std::string srtp_profile;  // negotiated with the server (first publisher)
+  std::string wire;          // "socket" or "dpdk PORT"
+  WireCounters wire_counters;
   std::vector<StepResult> steps;
   RunTotals totals;
   std::string stop_reason;
