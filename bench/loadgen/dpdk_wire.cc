@@ -207,7 +207,11 @@ class DpdkWire final : public Wire {
     auto* d = rte_pktmbuf_mtod(m, uint8_t*);
     FrameInfo fi;
     Drop why;
-    if (m->nb_segs != 1 || !parse_frame(d, rte_pktmbuf_data_len(m), &fi, &why)) {
+    // Checksums are taken as verified: a load generator counts what the
+    // server sent, it does not police it (the server verifies ours), and
+    // summing every 1200-byte payload would halve the rate it can receive.
+    constexpr RxVerified kTrusted{.ip_checksum = true, .l4_checksum = true};
+    if (m->nb_segs != 1 || !parse_frame(d, rte_pktmbuf_data_len(m), kTrusted, &fi, &why)) {
       ++c_.rx_not_udp;
       rte_pktmbuf_free(m);
       return;

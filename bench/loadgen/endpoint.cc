@@ -388,7 +388,8 @@ void Peer::send_media(Nanos now) {
   uint8_t buf[kBuf];
   for (size_t g = 0; g < gens_.size(); ++g) {
     StreamGen& gen = gens_[g];
-    for (int frames = 0; frames < 4 && gen.begin_frame(now); ++frames) {
+    for (int frames = 0; frames < 4; ++frames) {
+      if (!gen.frame_pending() && !gen.begin_frame(now)) break;
       for (size_t n; (n = gen.next_packet(buf, 1500, now)) > 0;) {
         if (history_[g]) {
           HistorySlot& s = history_[g][load_be16(buf + 2) % kHistory];
@@ -404,6 +405,7 @@ void Peer::send_media(Nanos now) {
           if (send(buf, n)) ++c_.rtp_out;
         }
       }
+      if (gen.frame_pending()) break;  // paced: the rest of the frame later
     }
   }
 }

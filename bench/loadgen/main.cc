@@ -37,6 +37,8 @@ constexpr char kUsage[] =
     "  --video-kbps N             publisher video bitrate (VP8-like, 0 = no video; 1000)\n"
     "  --audio                    also publish Opus-like audio (--audio-kbps N, 32)\n"
     "  --fps N --keyframe-interval N   video frame rate (30) and frames per keyframe (60)\n"
+    "  --pacing F                 video leaves at most at F x its bitrate within a frame,\n"
+    "                             as a browser's pacer does (2.5; 0 = each frame at once)\n"
     "  --step-seconds S           measurement window per step (5)\n"
     "  --warmup-seconds S         after every subscriber receives, before measuring (1)\n"
     "  --max-loss PCT             stop after the first step with more loss (1)\n"
@@ -144,6 +146,8 @@ int main(int argc, char** argv) {
       num(&o.keyframe_interval);
     } else if (k == "--step-seconds") {
       real(&o.step_seconds);
+    } else if (k == "--pacing") {
+      real(&o.pacing);
     } else if (k == "--warmup-seconds") {
       real(&o.warmup_seconds);
     } else if (k == "--max-loss") {
@@ -216,6 +220,8 @@ int main(int argc, char** argv) {
   }
   if (o.fps == 0 || o.fps > 120) return usage("--fps: want 1..120");
   if (o.step_seconds <= 0) return usage("--step-seconds: want > 0");
+  if (o.pacing != 0 && o.pacing < 1.5)
+    return usage("--pacing: want 0 (off) or >= 1.5 (a keyframe is 3x a delta frame)");
 
   auto r = tern::loadgen::run_scenario(o);
   if (!r.ok()) {

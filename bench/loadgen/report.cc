@@ -87,6 +87,10 @@ json to_json(const RunResult& r) {
                        {"max", s.max_us}}},
                      {"ternd_cpu_pct", s.ternd_cpu_pct},
                      {"loadgen_cpu_pct", s.loadgen_cpu_pct},
+                     {"server_busy_pct", s.server_busy_pct},
+                     {"server_busy_ns_per_tx", s.server_busy_ns_per_tx},
+                     {"server_rx_packets", s.server_rx},
+                     {"server_tx_packets", s.server_tx},
                      {"per_subscriber", subs},
                      {"stopped", s.stopped},
                      {"stop_reason", s.stop_reason}});

@@ -38,6 +38,7 @@ struct Options {
   uint32_t audio_kbps = 32;
   uint32_t fps = 30;
   uint32_t keyframe_interval = 60;
+  double pacing = 2.5;  // video sent at most at pacing x kbps within a frame (0 = frame bursts)
   double step_seconds = 5;
   double warmup_seconds = 1;  // after every subscriber flows, before measuring
   double max_loss_pct = 1;
@@ -75,6 +76,10 @@ struct StepResult {
   uint64_t latency_samples = 0;
   double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
   double ternd_cpu_pct = -1, loadgen_cpu_pct = 0;
+  // From the server's own stats (Target::work; ternd only): its workers'
+  // busy time as % of the window, packets in and out, busy ns per packet out.
+  double server_busy_pct = -1, server_busy_ns_per_tx = 0;
+  uint64_t server_rx = 0, server_tx = 0;
   bool stopped = false;
   std::string stop_reason;
 };

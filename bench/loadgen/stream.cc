@@ -36,7 +36,7 @@ StreamGen::StreamGen(const StreamConfig& c) : c_(c) {
 void StreamGen::start(Nanos now) { next_ = now; }
 
 bool StreamGen::begin_frame(Nanos now) {
-  if (now < next_) return false;
+  if (now < next_ || frame_left_ > 0) return false;
   if (now - next_ > 200 * kMillisecond) {  // stalled: drop the backlog, keep the clock
     const Nanos missed = (now - next_) / period_;
     skipped_ += uint64_t(missed);
@@ -69,6 +69,8 @@ bool StreamGen::begin_frame(Nanos now) {
 
 size_t StreamGen::next_packet(uint8_t* buf, size_t cap, Nanos now) {
   if (frame_left_ == 0) return 0;
+  const bool paced = c_.video && c_.pacing > 0 && c_.kbps > 0;
+  if (paced && now < pace_at_) return 0;
   size_t payload = frame_left_;
   if (c_.video && payload > c_.max_payload) {
     // Spread the frame evenly over its packets (as a packetizer would).
@@ -96,6 +98,12 @@ size_t StreamGen::next_packet(uint8_t* buf, size_t cap, Nanos now) {
   write_probe(pl + probe_offset(c_.video), {c_.stream_id, probe_seq_++, now});
   const size_t n = w.finish(absl::Span<const uint8_t>(pl, payload));
   if (n == 0) return 0;
+  if (paced) {
+    // Up to 1 ms of credit: a loop that ticks every few hundred us still
+    // reaches the pacing rate, and no more than a small burst goes at once.
+    const Nanos gap = Nanos(double(n) * 8e6 / (c_.pacing * c_.kbps));
+    pace_at_ = std::max(pace_at_, now - kMillisecond) + gap;
+  }
   ++rtp_seq_;
   ++pkt_index_;
   ++packets_;

@@ -39,21 +39,29 @@ struct StreamConfig {
   uint32_t fps = 30;                // video
   uint32_t keyframe_interval = 60;  // video: frames between keyframes
   size_t max_payload = 1160;        // video packet payload (~1200 B on the wire)
+  // Video: send a frame's packets no faster than pacing x kbps (a browser's
+  // pacer runs at 2.5x the target rate), so a keyframe is not one burst;
+  // 0 = the whole frame at once.
+  double pacing = 0;
 };
 
 // Produces the packets due at `now`, paced on a fixed frame clock (20 ms
-// audio, 1/fps video). Plain RTP into a caller buffer; the endpoint
-// protects and sends each one. Never produces more than one frame per call
-// and skips frames missed by more than 200 ms (the loop was stalled) rather
-// than bursting to catch up.
+// audio, 1/fps video) and, with `pacing`, within a frame too. Plain RTP into
+// a caller buffer; the endpoint protects and sends each one. Never produces
+// more than one frame per call and skips frames missed by more than 200 ms
+// (the loop was stalled) rather than bursting to catch up. The probe's send
+// time is when next_packet() produced the packet, so pacing is not counted
+// as latency.
 class StreamGen {
  public:
   explicit StreamGen(const StreamConfig& c);
   const StreamConfig& config() const { return c_; }
   void start(Nanos now);
   Nanos next_due() const { return next_; }
-  // Begins the frame due now; then call next_packet() until it returns 0.
+  // Begins the frame due now (false while the previous one is still being
+  // paced out); then call next_packet() until it returns 0.
   bool begin_frame(Nanos now);
+  bool frame_pending() const { return frame_left_ > 0; }
   size_t next_packet(uint8_t* buf, size_t cap, Nanos now);
   void request_keyframe() { force_key_ = true; }
 
@@ -74,6 +82,7 @@ class StreamGen {
   // Current frame.
   size_t frame_left_ = 0, pkt_index_ = 0;
   bool key_ = false;
+  Nanos pace_at_ = 0;  // pacing: the next packet may go at this time
   uint64_t rng_;
   uint64_t packets_ = 0, bytes_ = 0, keyframes_ = 0, skipped_ = 0;
 };

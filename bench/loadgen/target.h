@@ -32,6 +32,15 @@ struct Joined {
   std::optional<SrtpKeyingMaterial> keys;
 };
 
+// The server's own account of its work since it started, when it keeps one
+// (ternd: its workers' busy time and packet counts from stats.get). A
+// poll-mode worker's process CPU time says little (it spins between bursts);
+// busy time is what its bursts cost.
+struct ServerWork {
+  double busy_s = 0;
+  uint64_t rx_packets = 0, tx_packets = 0;
+};
+
 class Target {
  public:
   virtual ~Target() = default;
@@ -45,6 +54,7 @@ class Target {
   virtual absl::StatusOr<Joined> subscribe(const std::string& room, const OfferParams& op,
                                            const std::string& exclude_id) = 0;
   virtual absl::Status close(const std::string& id) = 0;
+  virtual std::optional<ServerWork> work() { return std::nullopt; }
 };
 
 // http://HOST:PORT/PATH, split (plain HTTP only; PATH defaults to "").

@@ -39,6 +39,18 @@ class TerndTarget final : public Target {
     return ctl_.call("session.close", {{"session_id", id}}).status();
   }
 
+  std::optional<ServerWork> work() override {
+    auto res = ctl_.call("stats.get", json::object());
+    if (!res.ok() || !res->contains("workers")) return std::nullopt;
+    ServerWork w;
+    for (const json& wj : (*res)["workers"]) {
+      w.busy_s += double(wj.value("busy_ns", uint64_t{0})) / 1e9;
+      w.rx_packets += wj.value("rx_packets", uint64_t{0});
+      w.tx_packets += wj.value("tx_packets", uint64_t{0});
+    }
+    return w;
+  }
+
  private:
   absl::StatusOr<Joined> join(const char* method, const json& params) {
     auto res = ctl_.call(method, params);

@@ -108,6 +108,16 @@ bool TurnServer::handle_channel_data(Packet* pkt, Nanos now, Transport t) {
   return true;
 }
 
+bool TurnServer::is_relayed_address(const Endpoint& e) const {
+  if (e.family == Family::kNone || !is_relay_port(e.port)) return false;
+  const std::vector<uint32_t>& owner = impl_->port_owner[family_index(e.family)];
+  if (owner.empty()) return false;
+  const uint32_t o = owner[e.port - cfg_.relay_port_min];
+  if (o == kPortFree || o == kPortReserved) return false;
+  const Allocation& a = impl_->allocs[o - 1];
+  return a.relay[family_index(e.family)].same_addr(e);
+}
+
 bool TurnServer::handle_peer(Packet* pkt, Nanos now, Transport* client_transport) {
   const Endpoint& local = pkt->local;
   const std::vector<uint32_t>& owner = impl_->port_owner[family_index(local.family)];

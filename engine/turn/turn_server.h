@@ -160,6 +160,11 @@ class TurnServer {
   bool is_legacy_channel_data(const uint8_t* data, uint32_t len) const {
     return cfg_.legacy_channel_range && len != 0 && data[0] >= 0x50 && data[0] <= 0x7F;
   }
+  // True when `e` is one of our relayed transport addresses with a live
+  // allocation (the worker hands datagrams for it back to handle_peer
+  // instead of the network; an expired one is then dropped there, counted).
+  // Worker thread.
+  bool is_relayed_address(const Endpoint& e) const;
   bool is_relay_port(uint16_t port) const {
     return port >= cfg_.relay_port_min && port <= cfg_.relay_port_max;
   }

@@ -264,8 +264,62 @@ void Worker::TxSink::send(Packet* p) {
 
 void Worker::TxSink::flush() {
   if (out.empty()) return;
-  w->stats_.tx_packets.add(w->driver_.tx_burst(w->q_, out.pkts, out.count));
+  w->transmit(out.pkts, out.count);
   out.clear();
+}
+
+void Worker::transmit(Packet** pkts, uint16_t n) {
+  if (own_ip_count_ == 0) {
+    stats_.tx_packets.add(driver_.tx_burst(q_, pkts, n));
+    return;
+  }
+  Packet* wire[kMaxBurst];
+  uint16_t k = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    Packet* p = pkts[i];
+    if (!is_own_ip(p->remote) || !is_own_destination(p->remote)) {
+      wire[k++] = p;
+    } else if (hairpin_n_ < kHairpinCap) {
+      hairpin_[hairpin_n_++] = p;
+    } else {
+      stats_.hairpin_dropped.add();
+      driver_.free_bulk(q_, &p, 1);
+    }
+    if (k == kMaxBurst) {
+      stats_.tx_packets.add(driver_.tx_burst(q_, wire, k));
+      k = 0;
+    }
+  }
+  if (k > 0) stats_.tx_packets.add(driver_.tx_burst(q_, wire, k));
+}
+
+bool Worker::is_own_destination(const Endpoint& e) const {
+  for (const Endpoint& l : own_listen_)
+    if (l == e) return true;
+  return turn_->is_relayed_address(e);
+}
+
+// A hairpinned datagram arrives where it was sent: local and remote swap.
+// Relaying to ourselves takes at most a few rounds (client -> relay -> SFU,
+// SFU -> relay -> client); whatever is still coming back after four is a
+// relay loop (an allocation whose peer is another of our relayed addresses,
+// and so on) and is dropped, counted.
+void Worker::drain_hairpin(Nanos now) {
+  for (int round = 0; round < 4 && hairpin_n_ > 0; ++round) {
+    Packet* batch[kHairpinCap];
+    const uint16_t n = hairpin_n_;
+    std::memcpy(batch, hairpin_, n * sizeof(Packet*));
+    hairpin_n_ = 0;
+    stats_.hairpin.add(n);
+    for (uint16_t i = 0; i < n; ++i) std::swap(batch[i]->local, batch[i]->remote);
+    for (uint16_t i = 0; i < n; i += kMaxBurst)
+      process_burst(batch + i, uint16_t(std::min<int>(kMaxBurst, n - i)), now);
+  }
+  if (hairpin_n_ > 0) {
+    stats_.hairpin_dropped.add(hairpin_n_);
+    driver_.free_bulk(q_, hairpin_, hairpin_n_);
+    hairpin_n_ = 0;
+  }
 }
 
 void Worker::DataSink::on_data_event(sfu::DataEvent& ev) {
@@ -302,6 +356,18 @@ absl::Status Worker::start() {
                           absl::StrCat("worker ", q_, ": ", t.status().message()));
     }
     turn_ = *std::move(t);
+  }
+  own_ip_count_ = 0;
+  if (turn_) {
+    auto add_own = [this](const Endpoint& e) {
+      if (e.family == Family::kNone || own_ip_count_ == kMaxOwnIps || is_own_ip(e)) return;
+      bool any = true;  // a wildcard (0.0.0.0, ::) names no one address
+      for (size_t i = 0; i < e.addr_len(); ++i) any = any && e.addr[i] == 0;
+      if (!any) own_ips_[own_ip_count_++] = e;
+    };
+    for (const Endpoint& e : turn_->config().relay_addresses) add_own(e);
+    own_listen_ = driver_.local_endpoints(q_);
+    for (const Endpoint& e : own_listen_) add_own(e);
   }
   stop_.store(false);
   std::promise<absl::Status> ready;
@@ -358,18 +424,23 @@ void Worker::run() {
   if (stream) stream->attach(driver_, q_, turn_.get(), &stun_);
   while (!stop_.load(std::memory_order_relaxed)) {
     stats_.loops.add();
+    const Nanos polled = now();  // one clock read per turn: cheap next to a burst
     uint16_t n = driver_.rx_burst(q_, pkts, kMaxBurst);
     t = now();  // once per burst, shared by every packet in it
     if (n > 0) {
       stats_.busy_polls.add();
       process_burst(pkts, n, t);
+      if (hairpin_n_ > 0) drain_hairpin(t);
       last_active = t;
+      t = now();  // after the burst's work (timers below see this time too)
+      stats_.busy_ns.add(uint64_t(t - polled));
     } else {
       stats_.idle_polls.add();
     }
     if (uint32_t fired = timers_.advance(t)) stats_.timers_fired.add(fired);
     if (!commands_.empty()) run_commands(t);
     tx_sink_.flush();  // DTLS retransmissions, close_notify from timers/commands
+    if (hairpin_n_ > 0) drain_hairpin(t);
     if (t >= next_housekeeping) {
       driver_.poll_housekeeping(q_, t);
       if (turn_) {
@@ -491,7 +562,7 @@ void Worker::process_burst(Packet** pkts, uint16_t n, Nanos t) {
   }
   stats_.rx_packets.add(n);
   stats_.rx_bytes.add(bytes);
-  if (!tx.empty()) stats_.tx_packets.add(driver_.tx_burst(q_, tx.pkts, tx.count));
+  if (!tx.empty()) transmit(tx.pkts, tx.count);
   tx_sink_.flush();  // echoed SRTP, DTLS flights
   if (!drop.empty()) driver_.free_bulk(q_, drop.pkts, drop.count);
 }

@@ -147,12 +147,20 @@ struct WorkerStats {
   DropCounters drops;                   // drops decided by the worker itself
   Counter loops;                        // loop iterations
   Counter busy_polls;                   // rx_burst calls that returned packets
-  Counter idle_polls;                   // rx_burst calls that returned nothing
-  Counter sleeps;                       // wait_rx calls
+  // Nanoseconds from before such an rx_burst to the end of its processing
+  // (TX included): the worker's real work, which the process CPU time of a
+  // poll-mode worker (spinning between bursts) cannot show.
+  Counter busy_ns;
+  Counter idle_polls;  // rx_burst calls that returned nothing
+  Counter sleeps;      // wait_rx calls
   Counter timers_fired;
   Counter housekeeping;
   Counter commands;     // command-ring entries executed
   Counter events_lost;  // event ring full (control thread not polling)
+  // TURN relaying to this node itself: datagrams for one of our own
+  // addresses handed back to the engine instead of the network, and those
+  // dropped because they kept coming back (a relay loop) or overflowed.
+  Counter hairpin, hairpin_dropped;
 };
 
 class Worker {
@@ -207,6 +215,21 @@ class Worker {
   void run();
   void wake();  // ends the worker's idle sleep (any thread)
   void process_burst(Packet** pkts, uint16_t n, Nanos now);
+  // Every datagram the worker sends goes through here: to the driver, or,
+  // when TURN is on and it is addressed to one of our own IPs (a browser
+  // forced through our TURN to our own SFU, and the SFU's answers to its
+  // relayed address), into hairpin_ to be received again by drain_hairpin()
+  // without touching the network (issue #5, item 5).
+  void transmit(Packet** pkts, uint16_t n);
+  void drain_hairpin(Nanos now);
+  bool is_own_ip(const Endpoint& e) const {
+    for (uint8_t i = 0; i < own_ip_count_; ++i)
+      if (own_ips_[i].same_addr(e)) return true;
+    return false;
+  }
+  // One of our listening endpoints, or a relayed address with a live
+  // allocation: not merely our IP (clients on this host share it).
+  bool is_own_destination(const Endpoint& e) const;
   void run_commands(Nanos now);
   void run_sfu_command(const WorkerCommand& c, Nanos now);
   void arm_router_tick(Nanos now);
@@ -253,6 +276,15 @@ class Worker {
     void close_relay_port(const Endpoint& ep) override { driver->close_port(q, ep); }
   } relay_hooks_;
   std::unique_ptr<TurnServer> turn_;
+  // Our own addresses (TURN relay addresses, worker endpoints), set at
+  // thread start when TURN is on; empty otherwise, so nothing hairpins.
+  static constexpr uint8_t kMaxOwnIps = 8;
+  Endpoint own_ips_[kMaxOwnIps];
+  uint8_t own_ip_count_ = 0;
+  std::vector<Endpoint> own_listen_;  // this worker's listening endpoints (set at start)
+  static constexpr uint16_t kHairpinCap = 4 * kMaxBurst;
+  Packet* hairpin_[kHairpinCap];
+  uint16_t hairpin_n_ = 0;
   WorkerStats stats_;
   // WebRTC transports (engine/sfu): their ICE demux, timers on timers_.
   TxSink tx_sink_;

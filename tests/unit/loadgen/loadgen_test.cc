@@ -151,6 +151,50 @@ TEST(StreamGen, VideoRateAndKeyframes) {
   EXPECT_GT(g.frames_skipped(), 0u);  // 10 s stall: skipped, not burst
 }
 
+// With pacing, a frame's packets leave no faster than pacing x kbps (with
+// 1 ms of credit), the average rate is unchanged and every packet's probe
+// carries the time it was produced.
+TEST(StreamGen, PacingSpreadsAFrame) {
+  StreamGen g({.video = true,
+               .stream_id = 1,
+               .ssrc = 42,
+               .pt = kVp8Pt,
+               .mid = "1",
+               .kbps = 10000,
+               .fps = 30,
+               .keyframe_interval = 30,
+               .pacing = 2.5});
+  g.start(0);
+  uint8_t buf[1600];
+  uint64_t bytes = 0, max_in_100us = 0;
+  for (Nanos now = 0; now < 4 * kSecond; now += 100 * kMicrosecond) {
+    if (!g.frame_pending()) g.begin_frame(now);
+    uint64_t here = 0;
+    for (size_t n; (n = g.next_packet(buf, sizeof(buf), now)) > 0;) {
+      rtp::RtpView v;
+      ASSERT_EQ(v.parse(buf, n), rtp::RtpError::kOk);
+      Probe p;
+      ASSERT_TRUE(read_probe(v.payload().data() + 2, v.payload_size() - 2, &p));
+      EXPECT_EQ(p.sent, now);
+      here += n;
+      if (g.frame_pending() == false) break;
+    }
+    bytes += here;
+    if (now > 10 * kMillisecond) max_in_100us = std::max(max_in_100us, here);
+  }
+  EXPECT_NEAR(double(bytes) * 8 / 4, 10000e3, 10000e3 * 0.05);
+  // 2.5 x 10 Mbps = 3125 B per 100 us, plus the 1 ms credit once: without
+  // pacing a keyframe (~125 KB) would leave in one step.
+  EXPECT_LE(max_in_100us, 3125u + 3125u * 10 + 1300u);
+  EXPECT_EQ(g.frames_skipped(), 0u);
+  StreamGen burst({.video = true, .ssrc = 7, .pt = kVp8Pt, .mid = "1", .kbps = 10000});
+  burst.start(0);
+  ASSERT_TRUE(burst.begin_frame(0));
+  uint64_t first = 0;
+  for (size_t n; (n = burst.next_packet(buf, sizeof(buf), 0)) > 0;) first += n;
+  EXPECT_GT(first, 100000u);  // unpaced: the whole keyframe at once
+}
+
 TEST(StreamGen, AudioEvery20msWithinOpusSizes) {
   StreamGen g({.video = false, .stream_id = 0, .ssrc = 43, .pt = kOpusPt, .mid = "0", .kbps = 32});
   Sent s = run_stream(g, 2);

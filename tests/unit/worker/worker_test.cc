@@ -11,7 +11,10 @@
 #include <mutex>
 #include <vector>
 
+#include "engine/net/bytes.h"
+#include "engine/stun/message_integrity.h"
 #include "engine/stun/stun_message.h"
+#include "engine/turn/turn_protocol.h"
 
 namespace tern {
 namespace {
@@ -94,6 +97,12 @@ class FakeDriver : public PacketDriver {
     ++housekeeping_;
   }
   const DriverQueueStats& stats(uint16_t q) const override { return stats_[q]; }
+  // TURN's relayed ports: accepted (and remembered) as a socket driver would.
+  absl::Status open_port(uint16_t, const Endpoint& local) override {
+    std::lock_guard<std::mutex> l(mu_);
+    opened_.push_back(local);
+    return absl::OkStatus();
+  }
 
   // --- test side ---
   void inject(const std::vector<uint8_t>& bytes, Endpoint remote) {
@@ -120,6 +129,7 @@ class FakeDriver : public PacketDriver {
   std::vector<std::vector<uint8_t>> sent_;
   std::vector<Endpoint> sent_remote_;
   std::vector<uint16_t> thread_inits_;
+  std::vector<Endpoint> opened_;
   absl::Status thread_init_result_;
   uint64_t freed_ = 0, waits_ = 0, housekeeping_ = 0, tx_bursts_ = 0, free_bulks_ = 0;
   Nanos last_wait_ = 0;
@@ -339,6 +349,131 @@ TEST(Worker, QueueOutOfRange) {
   c.index = 1;
   Worker w(d, c);
   EXPECT_FALSE(w.start().ok());
+}
+
+}  // namespace
+}  // namespace tern
+
+namespace tern {
+namespace {
+
+// A TURN request from kTurnClient through the fake driver: `nonce` empty =
+// unauthenticated; else signed with alice's long-term key.
+std::vector<uint8_t> turn_request(uint16_t method, uint8_t serial, const std::string& nonce,
+                                  const std::vector<std::pair<uint16_t, Endpoint>>& addrs,
+                                  uint16_t channel = 0) {
+  std::vector<uint8_t> buf(512);
+  stun::StunWriter w(buf.data(), buf.size());
+  const uint8_t txid[12] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, serial};
+  w.begin(method, stun::StunClass::kRequest, txid);
+  if (method == turn::kMethodAllocate) {
+    const uint8_t udp[4] = {17, 0, 0, 0};
+    w.add_bytes(turn::attr::kRequestedTransport, udp, 4);
+  }
+  if (channel != 0) {
+    uint8_t cn[4] = {0, 0, 0, 0};
+    store_be16(cn, channel);
+    w.add_bytes(turn::attr::kChannelNumber, cn, 4);
+  }
+  for (const auto& [type, e] : addrs) w.add_address(type, e, true);
+  if (!nonce.empty()) {
+    w.add_username("alice");
+    w.add_string(stun::attr::kRealm, "tern.test");
+    w.add_string(stun::attr::kNonce, nonce);
+    auto key = MessageIntegrity::long_term_key_md5("alice", "tern.test", "alice-pass");
+    auto mi = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1,
+                                       absl::Span<const uint8_t>(key.data(), key.size()));
+    w.add_message_integrity(*mi);
+  }
+  w.add_fingerprint();
+  EXPECT_TRUE(w.ok());
+  buf.resize(w.size());
+  return buf;
+}
+
+// A client forced through our TURN to our own port (the browser with
+// iceTransportPolicy 'relay' reaching this node's SFU): its ChannelData is
+// handed back to the engine inside the worker (hairpin), the answer to the
+// relayed address comes back the same way and leaves as ChannelData to the
+// client. Nothing is sent to our own address.
+TEST(Worker, TurnToOurOwnPortIsHandedOverInsideTheNode) {
+  FakeDriver d;
+  WorkerConfig c = fast_config();
+  const Endpoint self = Endpoint::v4(0x7f000001, 3478);  // FakeDriver::local_
+  const Endpoint client = Endpoint::v4(0x7f000001, 41000);
+  TurnServerConfig tc;
+  tc.realm = "tern.test";
+  tc.users = {{"alice", "alice-pass"}};
+  tc.relay_addresses = {Endpoint::v4(0x7f000001, 0)};
+  tc.relay_port_min = 50000;
+  tc.relay_port_max = 50009;
+  tc.listen = {self};
+  tc.allow_peers = {*Cidr::parse("127.0.0.1")};  // loopback is refused by default
+  tc.secret.assign(32, 0x5A);
+  c.turn = tc;
+  Worker w(d, c);
+  ASSERT_TRUE(w.start().ok());
+
+  auto last_response = [&](size_t n) -> stun::StunMessage {
+    EXPECT_TRUE(d.wait_for([&] { return d.sent_.size() == n; }));
+    std::lock_guard<std::mutex> l(d.mu_);
+    stun::StunMessage m;
+    if (d.sent_.size() != n) return m;
+    EXPECT_EQ(m.parse(d.sent_.back().data(), d.sent_.back().size(), turn::is_known_attribute),
+              stun::ParseError::kOk);
+    return m;
+  };
+  d.inject(turn_request(turn::kMethodAllocate, 1, "", {}), client);
+  stun::StunMessage challenge = last_response(1);
+  std::string nonce;
+  for (stun::Attribute a : challenge)
+    if (a.type == stun::attr::kNonce)
+      nonce.assign(reinterpret_cast<const char*>(a.value), a.length);
+  ASSERT_FALSE(nonce.empty());
+  d.inject(turn_request(turn::kMethodAllocate, 2, nonce, {}), client);
+  stun::StunMessage alloc = last_response(2);
+  ASSERT_EQ(alloc.cls(), stun::StunClass::kSuccess);
+  Endpoint relayed;
+  for (stun::Attribute a : alloc)
+    if (a.type == turn::attr::kXorRelayedAddress)
+      ASSERT_TRUE(alloc.decode_address(a, true, &relayed));
+  ASSERT_TRUE(relayed.is_v4());
+  d.inject(turn_request(turn::kMethodChannelBind, 3, nonce, {{turn::attr::kXorPeerAddress, self}},
+                        0x4000),
+           client);
+  stun::StunMessage bound = last_response(3);
+  int code = 0;
+  absl::string_view reason;
+  ASSERT_EQ(bound.cls(), stun::StunClass::kSuccess)
+      << (bound.error_code(&code, &reason) ? code : 0) << " " << reason;
+
+  // ChannelData 0x4000 carrying a Binding request to our own STUN port.
+  const uint8_t txid[12] = {7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7};
+  std::vector<uint8_t> inner = binding_request(txid);
+  std::vector<uint8_t> cd(4 + inner.size());
+  store_be16(cd.data(), 0x4000);
+  store_be16(cd.data() + 2, uint16_t(inner.size()));
+  std::memcpy(cd.data() + 4, inner.data(), inner.size());
+  d.inject(cd, client);
+  ASSERT_TRUE(d.wait_for([&] { return d.sent_.size() == 4; }));
+  w.stop();
+
+  // The Binding response, relayed back: ChannelData on 0x4000 to the client,
+  // mapping the request's source = our relayed address.
+  const std::vector<uint8_t>& out = d.sent_[3];
+  EXPECT_EQ(d.sent_remote_[3], client);
+  ASSERT_GT(out.size(), 4u);
+  EXPECT_EQ(load_be16(out.data()), 0x4000);
+  stun::StunMessage m;
+  ASSERT_EQ(m.parse(out.data() + 4, load_be16(out.data() + 2)), stun::ParseError::kOk);
+  EXPECT_EQ(m.cls(), stun::StunClass::kSuccess);
+  EXPECT_EQ(std::memcmp(m.transaction_id(), txid, 12), 0);
+  Endpoint mapped;
+  ASSERT_TRUE(m.xor_mapped_address(&mapped));
+  EXPECT_EQ(mapped, relayed);
+  for (const Endpoint& to : d.sent_remote_) EXPECT_NE(to, self) << "sent to our own port";
+  EXPECT_EQ(w.stats().hairpin.get(), 2u);  // client -> our port, our port -> relayed address
+  EXPECT_EQ(w.stats().hairpin_dropped.get(), 0u);
 }
 
 }  // namespace
