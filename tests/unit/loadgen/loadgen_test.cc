@@ -13,6 +13,7 @@
 #include "bench/loadgen/turn_leg.h"
 #include "control/sdp/sdp_parser.h"
 #include "engine/rtp/rtp_packet.h"
+#include "engine/turn/turn_protocol.h"
 
 namespace tern::loadgen {
 namespace {
@@ -363,6 +364,136 @@ TEST(TurnLeg, WrongPasswordFailsAfterTheSignedAllocate) {
   for (Nanos t = 0; t < 5 * kSecond && !silent.failed(); t += 100 * kMillisecond)
     silent.tick(req, sizeof(req), t);
   EXPECT_TRUE(silent.failed());
+}
+
+// A TURN server's answer to request `req` (n bytes): an error with realm
+// and nonce, or a success signed with `key`, optionally carrying
+// XOR-RELAYED-ADDRESS and LIFETIME. Fed to the leg; returns what it wrote.
+size_t answer_leg(TurnLeg& leg, const uint8_t* req, size_t n, int code, const MessageIntegrity* key,
+                  const Endpoint* relayed, uint8_t* out, size_t cap) {
+  stun::StunMessage m;
+  EXPECT_EQ(m.parse(req, n), stun::ParseError::kOk);
+  uint8_t buf[512];
+  stun::StunWriter w(buf, sizeof(buf));
+  w.begin(m.method(), code ? stun::StunClass::kError : stun::StunClass::kSuccess,
+          m.transaction_id());
+  if (code) {
+    w.add_error_code(code, "x");
+    w.add_string(stun::attr::kRealm, "r");
+    w.add_string(stun::attr::kNonce, "n1");
+  }
+  if (relayed) {
+    w.add_address(turn::attr::kXorRelayedAddress, *relayed, true);
+    w.add_u32(turn::attr::kLifetime, 600);
+  }
+  if (key) w.add_message_integrity(*key);
+  stun::StunMessage resp;
+  EXPECT_EQ(resp.parse(buf, w.size()), stun::ParseError::kOk);
+  size_t len = 0;
+  leg.on_response(resp, out, cap, &len);
+  return len;
+}
+
+// Deferred peer (the relay scenario): the leg stops after the Allocate with
+// the relayed address parsed, sends nothing until set_peer(), then binds
+// the channel to exactly that peer (signed, retransmitted with the same
+// transaction id) and becomes ready on its success.
+TEST(TurnLeg, DeferredPeerStopsAfterAllocateThenBindsOnSetPeer) {
+  TurnConfig cfg;
+  cfg.server = *Endpoint::parse("127.0.0.1:3478");
+  cfg.user = "u", cfg.password = "p";
+  TurnLeg leg(cfg, 9);
+  uint8_t req[512], out[512];
+  size_t n = leg.start(req, sizeof(req), 0);
+  ASSERT_GT(n, 0u);
+  EXPECT_EQ(leg.set_peer(*Endpoint::parse("127.0.0.1:1"), out, sizeof(out), 0), 0u)
+      << "no ChannelBind before the allocation exists";
+  n = answer_leg(leg, req, n, 401, nullptr, nullptr, out, sizeof(out));
+  ASSERT_GT(n, 0u);
+  auto key = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1,
+                                      MessageIntegrity::long_term_key_md5("u", "r", "p"));
+  ASSERT_TRUE(key.ok());
+  std::memcpy(req, out, n);
+  const Endpoint relayed = *Endpoint::parse("192.0.2.7:50123");
+  EXPECT_FALSE(leg.allocated());
+  EXPECT_EQ(answer_leg(leg, req, n, 0, &*key, &relayed, out, sizeof(out)), 0u)
+      << "a deferred leg must not send a ChannelBind on its own";
+  ASSERT_TRUE(leg.allocated());
+  ASSERT_TRUE(leg.relayed().has_value());
+  EXPECT_EQ(*leg.relayed(), relayed);
+  EXPECT_EQ(leg.lifetime_s(), 600u);
+  EXPECT_FALSE(leg.ready());
+  // Waiting for the peer is not a pending request: nothing is retransmitted
+  // and the leg does not time out.
+  for (Nanos t = 0; t < 5 * kSecond; t += 100 * kMillisecond)
+    EXPECT_EQ(leg.tick(req, sizeof(req), t), 0u);
+  EXPECT_FALSE(leg.failed()) << leg.failure();
+
+  const Endpoint peer = *Endpoint::parse("127.0.0.1:41234");
+  n = leg.set_peer(peer, req, sizeof(req), 5 * kSecond);
+  ASSERT_GT(n, 0u);
+  EXPECT_EQ(leg.set_peer(peer, out, sizeof(out), 5 * kSecond), 0u) << "the peer is given once";
+  stun::StunMessage bind;
+  ASSERT_EQ(bind.parse(req, n), stun::ParseError::kOk);
+  EXPECT_EQ(bind.method(), turn::kMethodChannelBind);
+  EXPECT_EQ(bind.verify_integrity(*key), stun::IntegrityCheck::kOk);
+  stun::Attribute a;
+  ASSERT_TRUE(bind.find(turn::attr::kXorPeerAddress, &a));
+  Endpoint got;
+  ASSERT_TRUE(bind.decode_address(a, true, &got));
+  EXPECT_EQ(got, peer);
+  ASSERT_TRUE(bind.find(turn::attr::kChannelNumber, &a));
+  ASSERT_EQ(a.length, 4u);
+  EXPECT_EQ(a.value[0] << 8 | a.value[1], TurnLeg::kChannel);
+  // Unanswered: the same transaction again after the retransmission time.
+  EXPECT_EQ(leg.tick(out, sizeof(out), 5 * kSecond + 100 * kMillisecond), 0u);
+  const size_t rn = leg.tick(out, sizeof(out), 5 * kSecond + 200 * kMillisecond);
+  ASSERT_EQ(rn, n);
+  EXPECT_EQ(std::memcmp(out + 8, req + 8, 12), 0);
+  EXPECT_EQ(answer_leg(leg, req, n, 0, &*key, nullptr, out, sizeof(out)), 0u);
+  EXPECT_TRUE(leg.ready());
+
+  // At the end of a run: a signed Refresh with LIFETIME 0 deletes the allocation.
+  const size_t rl = leg.release(out, sizeof(out));
+  ASSERT_GT(rl, 0u);
+  stun::StunMessage refresh;
+  ASSERT_EQ(refresh.parse(out, rl), stun::ParseError::kOk);
+  EXPECT_EQ(refresh.method(), turn::kMethodRefresh);
+  EXPECT_EQ(refresh.verify_integrity(*key), stun::IntegrityCheck::kOk);
+  ASSERT_TRUE(refresh.find(turn::attr::kLifetime, &a));
+  ASSERT_EQ(a.length, 4u);
+  EXPECT_EQ(a.value[0] | a.value[1] | a.value[2] | a.value[3], 0);
+  EXPECT_EQ(TurnLeg(cfg, 10).release(out, sizeof(out)), 0u)
+      << "nothing allocated, nothing to delete";
+}
+
+// A deferred leg cannot go on without the relayed address; a leg with a
+// fixed peer binds its channel whether or not the server sent it.
+TEST(TurnLeg, DeferredPeerNeedsTheRelayedAddress) {
+  TurnConfig cfg;
+  cfg.server = *Endpoint::parse("127.0.0.1:3478");
+  cfg.user = "u", cfg.password = "p";
+  auto key = MessageIntegrity::create(IntegrityAlgorithm::kHmacSha1,
+                                      MessageIntegrity::long_term_key_md5("u", "r", "p"));
+  ASSERT_TRUE(key.ok());
+  for (bool deferred : {true, false}) {
+    TurnLeg leg = deferred ? TurnLeg(cfg, 3) : test_leg(3);
+    uint8_t req[512], out[512];
+    size_t n = leg.start(req, sizeof(req), 0);
+    n = answer_leg(leg, req, n, 401, nullptr, nullptr, out, sizeof(out));
+    ASSERT_GT(n, 0u);
+    std::memcpy(req, out, n);
+    const size_t bind = answer_leg(leg, req, n, 0, &*key, nullptr, out, sizeof(out));
+    EXPECT_FALSE(leg.allocated());
+    if (deferred) {
+      EXPECT_EQ(bind, 0u);
+      EXPECT_TRUE(leg.failed());
+      EXPECT_NE(leg.failure().find("XOR-RELAYED-ADDRESS"), std::string::npos) << leg.failure();
+    } else {
+      EXPECT_GT(bind, 0u);
+      EXPECT_FALSE(leg.failed());
+    }
+  }
 }
 
 }  // namespace
