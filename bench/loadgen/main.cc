@@ -3,6 +3,8 @@
 //   tern-loadgen --control-socket PATH --scenario fanout --subscribers 1,2,4,8
 //                --video-kbps 1000 [--audio] --step-seconds 5 --max-loss 1
 //                [--json out.json] [--markdown out.md]
+//   tern-loadgen --scenario turn --turn HOST:PORT --turn-user U --turn-password P
+//                --subscribers 1,8,32 [--pps 500] [--payload 1200] [--server-pid PID]
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -20,6 +22,8 @@ constexpr char kUsage[] =
     "[options]\n"
     "       tern-loadgen --target whip --whip-url http://HOST:PORT [--http-token T] [options]\n"
     "       tern-loadgen --reflector HOST:PORT [--srtp-key HEX] [options]\n"
+    "       tern-loadgen --scenario turn --turn HOST:PORT --turn-user U --turn-password P\n"
+    "                    [--server-pid PID | --control-socket PATH] [options]\n"
     "  --target ternd|janus|whip  the server: ternd over its control socket (default),\n"
     "                             Janus's VideoRoom over its REST API (--janus-url), or\n"
     "                             WHIP/WHEP (POST /whip/{room}, /whep/{room}; --whip-url)\n"
@@ -32,8 +36,15 @@ constexpr char kUsage[] =
     "                             and receive the N-1 others (fresh room per step)\n"
     "  --scenario rooms           N small rooms per step, each 1 publisher (as fanout)\n"
     "                             and --room-size subscribers (2)\n"
-    "  --subscribers 1,2,4,8      per step: subscribers (fanout), participants (conference)\n"
-    "                             or rooms (rooms)\n"
+    "  --scenario turn            pure TURN relay load, no SFU: per step N relay pairs, each a\n"
+    "                             TURN client (allocation, ChannelBind, ChannelData) and a UDP\n"
+    "                             peer sending to its relayed address; both directions measured.\n"
+    "                             The target is the --turn server itself (no --control-socket\n"
+    "                             needed; if given, only for ternd's pid); runs end by 290 s\n"
+    "  --pps N                    turn: packets/s per pair and direction (500)\n"
+    "  --payload BYTES            turn: bytes per packet, 20..1468 (1200)\n"
+    "  --subscribers 1,2,4,8      per step: subscribers (fanout), participants (conference),\n"
+    "                             rooms (rooms) or relay pairs (turn)\n"
     "  --video-kbps N             publisher video bitrate (VP8-like, 0 = no video; 1000)\n"
     "  --audio                    also publish Opus-like audio (--audio-kbps N, 32)\n"
     "  --fps N --keyframe-interval N   video frame rate (30) and frames per keyframe (60)\n"
@@ -136,6 +147,10 @@ int main(int argc, char** argv) {
       }
     } else if (k == "--video-kbps") {
       num(&o.video_kbps);
+    } else if (k == "--pps") {
+      num(&o.pps);
+    } else if (k == "--payload") {
+      num(&o.payload);
     } else if (k == "--room-size") {
       num(&o.room_size);
     } else if (k == "--audio-kbps") {
@@ -176,7 +191,19 @@ int main(int argc, char** argv) {
       return usage("unknown option " + k);
     }
   }
-  if (o.target != "ternd" && o.target != "janus" && o.target != "whip" && o.target != "reflector")
+  if (o.scenario == "turn") {
+    // The server under test is the TURN server: no signalling target.
+    if (o.target != "ternd" && o.target != "turn")
+      return usage("--scenario turn: the target is the --turn server, not " + o.target);
+    o.target = "turn";
+    if (o.turn_server.empty()) return usage("--scenario turn needs --turn HOST:PORT");
+    if (o.pps == 0 || o.pps > 100000) return usage("--pps: want 1..100000");
+    if (o.payload < 20 || o.payload > 1468) return usage("--payload: want 20..1468 bytes");
+  } else if (o.target == "turn") {
+    return usage("--target turn goes with --scenario turn");
+  }
+  if (o.target != "ternd" && o.target != "janus" && o.target != "whip" && o.target != "reflector" &&
+      o.target != "turn")
     return usage("--target: want ternd, janus, whip or reflector, got " + o.target);
   if (!o.turn_server.empty() && (o.turn_user.empty() || o.turn_password.empty()))
     return usage("--turn needs --turn-user and --turn-password");
@@ -194,17 +221,18 @@ int main(int argc, char** argv) {
     return usage("--control-socket is required (--target ternd)");
   if (o.target == "janus" && o.janus_url.empty())
     return usage("--janus-url is required (--target janus)");
-  if (o.scenario != "fanout" && o.scenario != "conference" && o.scenario != "rooms")
-    return usage("--scenario: want fanout, conference or rooms, got " + o.scenario);
+  if (o.scenario != "fanout" && o.scenario != "conference" && o.scenario != "rooms" &&
+      o.scenario != "turn")
+    return usage("--scenario: want fanout, conference, rooms or turn, got " + o.scenario);
   if (o.scenario == "rooms" && (o.room_size == 0 || o.room_size > 64))
     return usage("--room-size: want 1..64");
-  if (o.scenario != "conference" && o.video_kbps == 0 && !o.audio)
+  if (o.scenario != "conference" && o.scenario != "turn" && o.video_kbps == 0 && !o.audio)
     return usage("nothing to send: --video-kbps 0 without --audio");
   if (o.scenario == "conference" && o.subscribers.front() < 2)
     return usage("--subscribers: a conference needs at least 2 participants per step");
   for (size_t i = 1; i < o.subscribers.size(); ++i)
-    if (o.scenario == "fanout" && o.subscribers[i] < o.subscribers[i - 1])
-      return usage("--subscribers: fanout steps must not decrease (subscribers are only added)");
+    if ((o.scenario == "fanout" || o.scenario == "turn") && o.subscribers[i] < o.subscribers[i - 1])
+      return usage("--subscribers: fanout and turn steps must not decrease (only added)");
   if (!o.dpdk_eal.empty() && o.dpdk_ip.empty())
     return usage("--dpdk needs --dpdk-ip (the loadgen's IPv4 address on that link)");
   if (o.dpdk_eal.empty() && (!o.dpdk_ip.empty() || !o.dpdk_port.empty()))

@@ -21,11 +21,6 @@
 
 namespace tern::loadgen {
 
-namespace {
-
-using nlohmann::json;
-
-// ternd's CPU time (utime + stime) in seconds from /proc/<pid>/stat; -1 if unreadable.
 double proc_cpu_seconds(int pid) {
   if (pid <= 0) return -1;
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
@@ -48,6 +43,25 @@ double self_cpu_seconds() {
   return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
          double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
+
+absl::StatusOr<std::unique_ptr<Wire>> make_run_wire(const Options& o) {
+  if (o.dpdk_eal.empty()) return make_socket_wire();
+  auto ip = Endpoint::parse(o.dpdk_ip);
+  if (!ip.ok() || !ip->is_v4())
+    return absl::InvalidArgumentError("--dpdk-ip: want an IPv4 address, got " + o.dpdk_ip);
+  return make_dpdk_wire({.eal_args = o.dpdk_eal, .port = o.dpdk_port, .local_ip = *ip});
+}
+
+absl::StatusOr<TurnConfig> parse_turn(const Options& o) {
+  auto ep = Endpoint::parse(o.turn_server);
+  if (!ep.ok() || !ep->is_v4() || ep->port == 0)
+    return absl::InvalidArgumentError("--turn: want IPv4 HOST:PORT, got " + o.turn_server);
+  return TurnConfig{*ep, o.turn_user, o.turn_password};
+}
+
+namespace {
+
+using nlohmann::json;
 
 // The single-threaded loop: the wire hands every datagram to its peer, then
 // a tick per peer every turn (pacing, retransmission timers, reports).
@@ -430,16 +444,9 @@ absl::StatusOr<RunResult> Runner::run() {
             : o_.target == "whip"      ? make_whip_target(o_.whip_url, o_.http_token)
             : o_.target == "reflector" ? make_reflector_target(o_.reflector, o_.srtp_key)
                                        : make_ternd_target(o_.control_socket);
-  if (o_.dpdk_eal.empty()) {
-    wire_ = make_socket_wire();
-  } else {
-    auto ip = Endpoint::parse(o_.dpdk_ip);
-    if (!ip.ok() || !ip->is_v4())
-      return absl::InvalidArgumentError("--dpdk-ip: want an IPv4 address, got " + o_.dpdk_ip);
-    auto w = make_dpdk_wire({.eal_args = o_.dpdk_eal, .port = o_.dpdk_port, .local_ip = *ip});
-    if (!w.ok()) return w.status();
-    wire_ = std::move(*w);
-  }
+  auto w = make_run_wire(o_);
+  if (!w.ok()) return w.status();
+  wire_ = std::move(*w);
   r_.wire = wire_->name();
   progress("wire: " + r_.wire);
   loop_.set_wire(wire_.get());
@@ -453,10 +460,9 @@ absl::StatusOr<RunResult> Runner::run() {
   dtls_ = *ctx;
   end_ = mono_now() + Nanos(o_.max_duration_s * 1e9);
   if (!o_.turn_server.empty()) {
-    auto ep = Endpoint::parse(o_.turn_server);
-    if (!ep.ok() || !ep->is_v4() || ep->port == 0)
-      return absl::InvalidArgumentError("--turn: want IPv4 HOST:PORT, got " + o_.turn_server);
-    turn_ = TurnConfig{*ep, o_.turn_user, o_.turn_password};
+    auto t = parse_turn(o_);
+    if (!t.ok()) return t.status();
+    turn_ = *t;
   }
 
   for (uint32_t n : o_.subscribers) {
@@ -507,6 +513,8 @@ absl::StatusOr<RunResult> Runner::run() {
 
 }  // namespace
 
-absl::StatusOr<RunResult> run_scenario(const Options& o) { return Runner(o).run(); }
+absl::StatusOr<RunResult> run_scenario(const Options& o) {
+  return o.scenario == "turn" ? run_turn_scenario(o) : Runner(o).run();
+}
 
 }  // namespace tern::loadgen

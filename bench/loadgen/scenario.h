@@ -8,13 +8,18 @@
 // renegotiate, so a subscriber cannot gain producers). rooms: N small rooms
 // of one publisher and room_size subscribers each (many-small-rooms load:
 // per-room state and per-session overhead rather than one big fan-out).
+// turn (turn_scenario.cc): a pure TURN relay load, N relay pairs per step
+// (relay_pair.h), no SFU; the server under test is the TURN server itself.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "bench/loadgen/endpoint.h"
+#include "bench/loadgen/turn_leg.h"
+#include "bench/loadgen/wire.h"
 #include "nlohmann/json.hpp"
 
 namespace tern::loadgen {
@@ -31,8 +36,11 @@ struct Options {
   std::string reflector, srtp_key;
   std::string scenario = "fanout";
   std::string room = "loadgen";
-  std::vector<uint32_t> subscribers = {1, 2, 4, 8};  // per step: subscribers, participants or rooms
-  uint32_t room_size = 2;                            // rooms: subscribers per room
+  // Per step: subscribers, participants, rooms or (turn) relay pairs.
+  std::vector<uint32_t> subscribers = {1, 2, 4, 8};
+  uint32_t room_size = 2;   // rooms: subscribers per room
+  uint32_t pps = 500;       // turn: packets/s per pair and direction
+  uint32_t payload = 1200;  // turn: probe payload bytes per packet
   uint32_t video_kbps = 1000;
   bool audio = false;
   uint32_t audio_kbps = 32;
@@ -72,6 +80,22 @@ struct StepResult {
   // Per subscriber: its local UDP port and each received SSRC's window.
   std::vector<uint16_t> port_per_subscriber;
   std::vector<std::vector<StreamWindow>> streams_per_subscriber;
+  // --scenario turn: each direction on its own and every pair's window.
+  struct Direction {
+    uint64_t sent = 0, received = 0, expected = 0, duplicates = 0, reordered = 0;
+    uint64_t silent_pairs = 0;  // pairs that received nothing in this direction in the window
+    double loss_pct = 0, p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  };
+  Direction to_peer, to_client;  // client -> server -> peer, and back
+  struct Pair {
+    uint16_t client_port = 0, peer_port = 0;
+    std::string relayed;
+    uint64_t to_peer_received = 0, to_peer_expected = 0;
+    uint64_t to_client_received = 0, to_client_expected = 0;
+  };
+  std::vector<Pair> pairs;
+  uint64_t pacing_skipped = 0;  // turn: packets due but not sent (the loop stalled > 5 ms)
+  uint64_t send_errors = 0;     // turn: packets the wire refused (not counted as sent)
   double pps = 0, mbps = 0, loss_pct = 0;
   uint64_t latency_samples = 0;
   double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
@@ -94,6 +118,9 @@ struct RunTotals {
   uint64_t rtp_datagrams_received = 0;  // RTP datagrams read by subscribers, before SRTP
   uint64_t datagrams_sent = 0, datagrams_received = 0;  // any protocol (STUN, DTLS, RTCP too)
   uint64_t auth_failures = 0, send_errors = 0;
+  // turn: probe packets the clients sent as ChannelData (what the server's
+  // ChannelData counter must at least show) and the peers sent as plain UDP.
+  uint64_t channel_data_sent = 0, peer_sent = 0;
 };
 
 struct RunResult {
@@ -109,6 +136,16 @@ struct RunResult {
 };
 
 absl::StatusOr<RunResult> run_scenario(const Options& o);
+absl::StatusOr<RunResult> run_turn_scenario(const Options& o);  // turn_scenario.cc
+
+// Shared by the scenario runners (scenario.cc).
+// A process's CPU time (utime + stime) in seconds from /proc/<pid>/stat; -1 if unreadable.
+double proc_cpu_seconds(int pid);
+double self_cpu_seconds();  // the loadgen's own (getrusage)
+// The run's wire: kernel sockets, or the DPDK port of --dpdk.
+absl::StatusOr<std::unique_ptr<Wire>> make_run_wire(const Options& o);
+// --turn HOST:PORT with its user and password.
+absl::StatusOr<TurnConfig> parse_turn(const Options& o);
 
 nlohmann::json to_json(const RunResult& r);
 std::string to_markdown(const RunResult& r);

@@ -16,6 +16,17 @@ constexpr int kMaxAttempts = 7;  // ~1.4 s per request before giving up
 TurnLeg::TurnLeg(TurnConfig cfg, Endpoint peer, uint32_t id)
     : cfg_(std::move(cfg)), peer_(peer), id_(id) {}
 
+TurnLeg::TurnLeg(TurnConfig cfg, uint32_t id) : cfg_(std::move(cfg)), deferred_(true), id_(id) {}
+
+size_t TurnLeg::set_peer(const Endpoint& peer, uint8_t* out, size_t cap, Nanos now) {
+  if (phase_ != Phase::kAllocated) return 0;
+  peer_ = peer;
+  phase_ = Phase::kChannelBind;
+  attempts_ = 1;
+  next_retx_ = now + kRetransmit;
+  return write_request(out, cap);
+}
+
 void TurnLeg::fail(std::string why) {
   phase_ = Phase::kFailed;
   failure_ = "TURN: " + std::move(why);
@@ -45,6 +56,23 @@ size_t TurnLeg::write_request(uint8_t* out, size_t cap) {
   return w.ok() ? w.size() : 0;
 }
 
+size_t TurnLeg::release(uint8_t* out, size_t cap) {
+  if (!key_ || !have_allocation_) return 0;
+  uint8_t txid[12];
+  std::memcpy(txid, "tlgr", 4);
+  store_be32(txid + 4, id_);
+  store_be32(txid + 8, ++serial_);
+  stun::StunWriter w(out, cap);
+  w.begin(turn::kMethodRefresh, stun::StunClass::kRequest, txid);
+  w.add_u32(turn::attr::kLifetime, 0);
+  w.add_username(cfg_.user);
+  w.add_string(stun::attr::kRealm, realm_);
+  w.add_string(stun::attr::kNonce, nonce_);
+  w.add_message_integrity(*key_);
+  w.add_fingerprint();
+  return w.ok() ? w.size() : 0;
+}
+
 size_t TurnLeg::start(uint8_t* out, size_t cap, Nanos now) {
   attempts_ = 1;
   next_retx_ = now + kRetransmit;
@@ -52,7 +80,7 @@ size_t TurnLeg::start(uint8_t* out, size_t cap, Nanos now) {
 }
 
 size_t TurnLeg::tick(uint8_t* out, size_t cap, Nanos now) {
-  if (ready() || failed() || now < next_retx_) return 0;
+  if (ready() || failed() || phase_ == Phase::kAllocated || now < next_retx_) return 0;
   if (++attempts_ > kMaxAttempts)
     return fail(phase_ == Phase::kAllocate ? "no answer to Allocate" : "no answer to ChannelBind"),
            0;
@@ -88,6 +116,19 @@ void TurnLeg::on_response(const stun::StunMessage& m, uint8_t* out, size_t cap, 
       return fail("a success response without valid MESSAGE-INTEGRITY");
     if (phase_ == Phase::kChannelBind) {
       phase_ = Phase::kReady;
+      return;
+    }
+    have_allocation_ = true;
+    stun::Attribute a;
+    Endpoint relayed;
+    if (m.find(turn::attr::kXorRelayedAddress, &a) && m.decode_address(a, true, &relayed))
+      relayed_ = relayed;
+    if (m.find(turn::attr::kLifetime, &a) && a.length == 4) lifetime_s_ = load_be32(a.value);
+    if (deferred_) {
+      // The peer is opened towards the relayed address: without it there is
+      // nothing to bind to (the attribute is mandatory, RFC 8656 §7.3).
+      if (!relayed_) return fail("Allocate success without XOR-RELAYED-ADDRESS");
+      phase_ = Phase::kAllocated;
       return;
     }
     phase_ = Phase::kChannelBind;

@@ -7,6 +7,14 @@
 //
 // Sans-IO: the Peer hands it the TURN server's responses and sends what it
 // returns; tick() retransmits the pending request.
+//
+// Deferred peer (the relay scenario, relay_pair.h): the peer's address is
+// not known until the allocation exists, because the peer's flow is opened
+// towards the relayed address. Such a leg stops after the Allocate
+// (allocated(), relayed() from XOR-RELAYED-ADDRESS) until set_peer() starts
+// the ChannelBind. No Refresh: the allocation lives the server's default
+// lifetime (600 s, RFC 8656 §7.2), the permission the ChannelBind installs
+// 300 s (§9), so callers bound their runs below that.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -30,6 +38,8 @@ class TurnLeg {
   static constexpr size_t kHeader = 4;  // ChannelData: channel, length
 
   TurnLeg(TurnConfig cfg, Endpoint peer, uint32_t id);
+  // Deferred peer: stops once allocated(); set_peer() binds the channel.
+  TurnLeg(TurnConfig cfg, uint32_t id);
   // The first Allocate (unauthenticated: the server answers 401 with its
   // realm and nonce). Returns its length in out (0 on a writer error).
   size_t start(uint8_t* out, size_t cap, Nanos now);
@@ -39,6 +49,23 @@ class TurnLeg {
   // The pending request again when its retransmission time has come.
   size_t tick(uint8_t* out, size_t cap, Nanos now);
 
+  // Deferred peer: the ChannelBind to `peer` (its length in out; 0 when not
+  // allocated yet, already given, or on a writer error).
+  size_t set_peer(const Endpoint& peer, uint8_t* out, size_t cap, Nanos now);
+
+  // A signed Refresh with LIFETIME 0 (RFC 8656 §7.2: deletes the
+  // allocation), so a run does not leave its allocations to expire on the
+  // server; sent once, never retransmitted, its answer not awaited. 0 when
+  // nothing was allocated or there is no key yet.
+  size_t release(uint8_t* out, size_t cap);
+
+  bool allocated() const { return relayed_.has_value(); }
+  // The allocation's relayed transport address (XOR-RELAYED-ADDRESS of the
+  // Allocate success); unset before it, or when the server left it out
+  // (only a deferred-peer leg treats that as a failure).
+  const std::optional<Endpoint>& relayed() const { return relayed_; }
+  // LIFETIME of the Allocate success in seconds (0: not given).
+  uint32_t lifetime_s() const { return lifetime_s_; }
   bool ready() const { return phase_ == Phase::kReady; }
   bool failed() const { return phase_ == Phase::kFailed; }
   const std::string& failure() const { return failure_; }
@@ -50,13 +77,18 @@ class TurnLeg {
   static const uint8_t* payload(const uint8_t* d, size_t n, size_t* len);
 
  private:
-  enum class Phase { kAllocate, kChannelBind, kReady, kFailed };
+  // kAllocated: a deferred-peer leg waiting for set_peer() (nothing pending).
+  enum class Phase { kAllocate, kAllocated, kChannelBind, kReady, kFailed };
   size_t write_request(uint8_t* out, size_t cap);
   void fail(std::string why);
 
   TurnConfig cfg_;
   Endpoint peer_;
+  bool deferred_ = false;  // no peer until set_peer()
   uint32_t id_;
+  std::optional<Endpoint> relayed_;
+  bool have_allocation_ = false;  // the Allocate succeeded (release() has something to delete)
+  uint32_t lifetime_s_ = 0;
   Phase phase_ = Phase::kAllocate;
   std::string realm_, nonce_;
   std::optional<MessageIntegrity> key_;
