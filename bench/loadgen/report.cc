@@ -8,6 +8,14 @@ using nlohmann::json;
 
 namespace {
 
+json latency_json(const StepResult& s) {
+  return {{"samples", s.latency_samples},
+          {"p50", s.p50_us},
+          {"p99", s.p99_us},
+          {"p999", s.p999_us},
+          {"max", s.max_us}};
+}
+
 json direction_json(const StepResult::Direction& d) {
   return {{"sent_packets", d.sent},
           {"received_packets", d.received},
@@ -56,12 +64,7 @@ json turn_step_json(const StepResult& s) {
       {"pairs_without_packets", s.subscribers_without_packets},
       {"pacing_skipped", s.pacing_skipped},
       {"send_errors", s.send_errors},
-      {"latency_us",
-       {{"samples", s.latency_samples},
-        {"p50", s.p50_us},
-        {"p99", s.p99_us},
-        {"p999", s.p999_us},
-        {"max", s.max_us}}},
+      {"latency_us", latency_json(s)},
       {"to_peer", direction_json(s.to_peer)},
       {"to_client", direction_json(s.to_client)},
       {"server_cpu_pct", s.ternd_cpu_pct},
@@ -99,6 +102,24 @@ std::string turn_markdown(const RunResult& r) {
 }
 
 }  // namespace
+
+bool push_step(RunResult* r, StepResult st, double max_loss_pct) {
+  const bool over = st.loss_pct > max_loss_pct;
+  if (over) {
+    st.stopped = true;
+    st.stop_reason = absl::StrFormat("loss %.3f%% > --max-loss %.3f%%", st.loss_pct, max_loss_pct);
+    r->stop_reason = st.stop_reason;
+  }
+  r->steps.push_back(std::move(st));
+  return over;
+}
+
+std::string totals_line(const RunTotals& t, const char* what) {
+  return absl::StrFormat(
+      "totals: sent %llu %s packets, received %llu; datagrams out %llu, in %llu",
+      (unsigned long long)t.sent_packets, what, (unsigned long long)t.received_packets,
+      (unsigned long long)t.datagrams_sent, (unsigned long long)t.datagrams_received);
+}
 
 json to_json(const RunResult& r) {
   const Options& o = r.options;
@@ -183,12 +204,7 @@ json to_json(const RunResult& r) {
                      {"publisher_pli_in", s.pli_in},
                      {"publisher_frames_skipped", s.frames_skipped},
                      {"publisher_withheld", s.withheld},
-                     {"latency_us",
-                      {{"samples", s.latency_samples},
-                       {"p50", s.p50_us},
-                       {"p99", s.p99_us},
-                       {"p999", s.p999_us},
-                       {"max", s.max_us}}},
+                     {"latency_us", latency_json(s)},
                      {"ternd_cpu_pct", s.ternd_cpu_pct},
                      {"loadgen_cpu_pct", s.loadgen_cpu_pct},
                      {"server_busy_pct", s.server_busy_pct},

@@ -488,26 +488,14 @@ absl::StatusOr<RunResult> Runner::run() {
                                : absl::StrFormat(" (workers busy %.1f%%, %.0f ns per packet out)",
                                                  st.server_busy_pct, st.server_busy_ns_per_tx),
         (unsigned long long)st.auth_fail));
-    const bool over = st.loss_pct > o_.max_loss_pct;
-    if (over) {
-      st.stopped = true;
-      st.stop_reason =
-          absl::StrFormat("loss %.3f%% > --max-loss %.3f%%", st.loss_pct, o_.max_loss_pct);
-      r_.stop_reason = st.stop_reason;
-    }
-    r_.steps.push_back(std::move(st));
-    if (over) break;
+    if (push_step(&r_, std::move(st), o_.max_loss_pct)) break;
   }
   if (r_.stop_reason.empty()) r_.stop_reason = "all steps done";
   progress("stop: " + r_.stop_reason);
   drain();
   teardown();
   r_.wire_counters = wire_->counters();
-  const RunTotals& t = r_.totals;
-  progress(absl::StrFormat(
-      "totals: sent %llu RTP packets, received %llu; datagrams out %llu, in %llu",
-      (unsigned long long)t.sent_packets, (unsigned long long)t.received_packets,
-      (unsigned long long)t.datagrams_sent, (unsigned long long)t.datagrams_received));
+  progress(totals_line(r_.totals, "RTP"));
   return r_;
 }
 

@@ -147,6 +147,12 @@ absl::StatusOr<std::unique_ptr<Wire>> make_run_wire(const Options& o);
 // --turn HOST:PORT with its user and password.
 absl::StatusOr<TurnConfig> parse_turn(const Options& o);
 
+// Appends a measured step; marks it (and the run) stopped when its loss is
+// over max_loss_pct. True: the ramp stops here. Shared by every scenario.
+bool push_step(RunResult* r, StepResult st, double max_loss_pct);
+// The run's closing progress line ("totals: sent N <what> packets, ...").
+std::string totals_line(const RunTotals& t, const char* what);
+
 nlohmann::json to_json(const RunResult& r);
 std::string to_markdown(const RunResult& r);
 

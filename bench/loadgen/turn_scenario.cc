@@ -261,25 +261,13 @@ absl::StatusOr<RunResult> TurnRunner::run() {
         n, (unsigned long long)st.sent_packets, (unsigned long long)st.received,
         (unsigned long long)st.expected, st.loss_pct, st.to_peer.loss_pct, st.to_client.loss_pct,
         st.pps, st.mbps, st.p50_us, st.p99_us, st.p999_us, st.ternd_cpu_pct, st.loadgen_cpu_pct));
-    const bool over = st.loss_pct > o_.max_loss_pct;
-    if (over) {
-      st.stopped = true;
-      st.stop_reason =
-          absl::StrFormat("loss %.3f%% > --max-loss %.3f%%", st.loss_pct, o_.max_loss_pct);
-      r_.stop_reason = st.stop_reason;
-    }
-    r_.steps.push_back(std::move(st));
-    if (over) break;
+    if (push_step(&r_, std::move(st), o_.max_loss_pct)) break;
   }
   if (r_.stop_reason.empty()) r_.stop_reason = "all steps done";
   progress("stop: " + r_.stop_reason);
   finish();
   r_.wire_counters = wire_->counters();
-  const RunTotals& tt = r_.totals;
-  progress(absl::StrFormat(
-      "totals: sent %llu probe packets, received %llu; datagrams out %llu, in %llu",
-      (unsigned long long)tt.sent_packets, (unsigned long long)tt.received_packets,
-      (unsigned long long)tt.datagrams_sent, (unsigned long long)tt.datagrams_received));
+  progress(totals_line(r_.totals, "probe"));
   return r_;
 }
 
