@@ -6,7 +6,9 @@
 # One repeat of a tiny load against ternd and coturn's turnserver, then checks
 # the JSON: both servers ran, every message came back (0 lost), the server
 # CPU was measured, and REST credentials minted by `ternctl turn.credentials`
-# worked with turnutils_uclient against ternd. Exit 77 (SKIP) when coturn is
+# worked with turnutils_uclient against ternd; when tern-loadgen is built,
+# its --scenario turn runs (1 and 2 relay pairs) against both servers
+# relayed every step without loss and read the server's CPU. Exit 77 (SKIP) when coturn is
 # missing (the script says so).
 set -u
 SCRIPT=${1:?usage: turn_compare_smoke.sh turn_compare ternd ternctl}
@@ -36,6 +38,13 @@ for server in ("tern", "coturn"):
             errors.append(f"{server}: no server CPU measurement")
     if r["summary"][server]["lost_total"] != 0:
         errors.append(f"{server}: lost_total {r['summary'][server]['lost_total']}")
+for x in r.get("loadgen_runs", []):
+    who = x["server"]
+    if not x["ok"] or [s["pairs"] for s in x["steps"]] != [1, 2]:
+        errors.append(f"loadgen {who}: rc {x['rc']}, steps {[s['pairs'] for s in x['steps']]}")
+    for s in x["steps"]:
+        if s["received"] <= 0 or s["loss_pct"] > 1.0 or s["server_cpu_pct"] < 0:
+            errors.append(f"loadgen {who} {s['pairs']} pairs: {s}")
 rc = r["rest_credentials"]
 if not rc.get("ok") or rc.get("received") != rc.get("sent") or not rc.get("username", "").endswith(":alice"):
     errors.append(f"turn.credentials check failed: {rc}")
