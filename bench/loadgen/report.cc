@@ -103,6 +103,11 @@ std::string turn_markdown(const RunResult& r) {
 
 }  // namespace
 
+double loss_pct(uint64_t expected, uint64_t received) {
+  if (expected == 0) return 100;
+  return std::max(0.0, 100.0 * double(int64_t(expected) - int64_t(received)) / double(expected));
+}
+
 bool push_step(RunResult* r, StepResult st, double max_loss_pct) {
   const bool over = st.loss_pct > max_loss_pct;
   if (over) {

@@ -269,15 +269,9 @@ StepResult Runner::measure(uint32_t n) {
   }
   st.pps = double(st.received) / st.seconds;
   st.mbps = double(st.bytes) * 8 / st.seconds / 1e6;
-  st.loss_pct = st.expected == 0
-                    ? 100
-                    : std::max(0.0, 100.0 * double(int64_t(st.expected) - int64_t(st.received)) /
-                                        double(st.expected));
+  st.loss_pct = loss_pct(st.expected, st.received);
   st.latency_samples = h.count();
-  st.p50_us = double(h.quantile(0.5)) / 1e3;
-  st.p99_us = double(h.quantile(0.99)) / 1e3;
-  st.p999_us = double(h.quantile(0.999)) / 1e3;
-  st.max_us = double(h.max()) / 1e3;
+  fill_latency(&st, h);
   return st;
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bench/loadgen/checker.h"
 #include "bench/loadgen/endpoint.h"
 #include "bench/loadgen/turn_leg.h"
 #include "bench/loadgen/wire.h"
@@ -150,6 +151,17 @@ absl::StatusOr<TurnConfig> parse_turn(const Options& o);
 // Appends a measured step; marks it (and the run) stopped when its loss is
 // over max_loss_pct. True: the ramp stops here. Shared by every scenario.
 bool push_step(RunResult* r, StepResult st, double max_loss_pct);
+// A step's (or one direction's) p50/p99/p999/max in microseconds from h.
+template <class T>
+void fill_latency(T* out, const LatencyHistogram& h) {
+  out->p50_us = double(h.quantile(0.5)) / 1e3;
+  out->p99_us = double(h.quantile(0.99)) / 1e3;
+  out->p999_us = double(h.quantile(0.999)) / 1e3;
+  out->max_us = double(h.max()) / 1e3;
+}
+// Loss in percent of `expected`; 100 when nothing was expected (a step that
+// expected nothing measured nothing), never negative (duplicates are apart).
+double loss_pct(uint64_t expected, uint64_t received);
 // The run's closing progress line ("totals: sent N <what> packets, ...").
 std::string totals_line(const RunTotals& t, const char* what);
 

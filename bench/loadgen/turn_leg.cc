@@ -46,14 +46,16 @@ size_t TurnLeg::write_request(uint8_t* out, size_t cap) {
     w.add_u32(turn::attr::kChannelNumber, uint32_t(kChannel) << 16);
     w.add_address(turn::attr::kXorPeerAddress, peer_, true);
   }
-  if (key_) {  // after the 401: the long-term credential (RFC 8489 §9.2)
-    w.add_username(cfg_.user);
-    w.add_string(stun::attr::kRealm, realm_);
-    w.add_string(stun::attr::kNonce, nonce_);
-    w.add_message_integrity(*key_);
-  }
+  if (key_) sign(w);  // after the 401: the long-term credential (RFC 8489 §9.2)
   w.add_fingerprint();
   return w.ok() ? w.size() : 0;
+}
+
+void TurnLeg::sign(stun::StunWriter& w) const {
+  w.add_username(cfg_.user);
+  w.add_string(stun::attr::kRealm, realm_);
+  w.add_string(stun::attr::kNonce, nonce_);
+  w.add_message_integrity(*key_);
 }
 
 size_t TurnLeg::release(uint8_t* out, size_t cap) {
@@ -65,10 +67,7 @@ size_t TurnLeg::release(uint8_t* out, size_t cap) {
   stun::StunWriter w(out, cap);
   w.begin(turn::kMethodRefresh, stun::StunClass::kRequest, txid);
   w.add_u32(turn::attr::kLifetime, 0);
-  w.add_username(cfg_.user);
-  w.add_string(stun::attr::kRealm, realm_);
-  w.add_string(stun::attr::kNonce, nonce_);
-  w.add_message_integrity(*key_);
+  sign(w);
   w.add_fingerprint();
   return w.ok() ? w.size() : 0;
 }

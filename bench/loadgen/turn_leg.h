@@ -80,6 +80,8 @@ class TurnLeg {
   // kAllocated: a deferred-peer leg waiting for set_peer() (nothing pending).
   enum class Phase { kAllocate, kAllocated, kChannelBind, kReady, kFailed };
   size_t write_request(uint8_t* out, size_t cap);
+  // USERNAME, REALM, NONCE and MESSAGE-INTEGRITY with the long-term key.
+  void sign(stun::StunWriter& w) const;
   void fail(std::string why);
 
   TurnConfig cfg_;

@@ -175,18 +175,10 @@ StepResult TurnRunner::measure(uint32_t n) {
     st.received_per_subscriber.push_back(pw.to_peer_received + pw.to_client_received);
     st.pairs.push_back(std::move(pw));
   }
-  auto loss = [](uint64_t expected, uint64_t received) {
-    return expected == 0 ? 100
-                         : std::max(0.0, 100.0 * double(int64_t(expected) - int64_t(received)) /
-                                             double(expected));
-  };
   for (int k = 0; k < 2; ++k) {
     StepResult::Direction& d = *out[k];
-    d.loss_pct = loss(d.expected, d.received);
-    d.p50_us = double(each[k].quantile(0.5)) / 1e3;
-    d.p99_us = double(each[k].quantile(0.99)) / 1e3;
-    d.p999_us = double(each[k].quantile(0.999)) / 1e3;
-    d.max_us = double(each[k].max()) / 1e3;
+    d.loss_pct = loss_pct(d.expected, d.received);
+    fill_latency(&d, each[k]);
     st.received += d.received;
     st.expected += d.expected;
     st.duplicates += d.duplicates;
@@ -194,12 +186,9 @@ StepResult TurnRunner::measure(uint32_t n) {
   }
   st.pps = double(st.received) / st.seconds;
   st.mbps = double(st.bytes) * 8 / st.seconds / 1e6;
-  st.loss_pct = loss(st.expected, st.received);
+  st.loss_pct = loss_pct(st.expected, st.received);
   st.latency_samples = all.count();
-  st.p50_us = double(all.quantile(0.5)) / 1e3;
-  st.p99_us = double(all.quantile(0.99)) / 1e3;
-  st.p999_us = double(all.quantile(0.999)) / 1e3;
-  st.max_us = double(all.max()) / 1e3;
+  fill_latency(&st, all);
   return st;
 }
 
