@@ -124,7 +124,9 @@ void DpdkDriver::handle_frame(Queue& qs, uint16_t q, size_t pi, rte_mbuf* m, Pac
   uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
   FrameInfo info;
   Drop why = Drop::kRuntFrame;
-  if (!parse_frame(frame, m->data_len, &info, &why)) {
+  // UDP checksums are left to the worker (RxVerified::defer_l4): what it
+  // relays it never reads, and the checksum goes out carried, not recomputed.
+  if (!parse_frame(frame, m->data_len, RxVerified{false, false, true}, &info, &why)) {
     drops.add(why);
     rte_pktmbuf_free(m);
     return;
@@ -173,6 +175,7 @@ void DpdkDriver::handle_frame(Queue& qs, uint16_t q, size_t pi, rte_mbuf* m, Pac
       p->queue = q;
       p->remote = info.src;
       p->local = info.dst;
+      p->set_rx_checksum(info.payload_sum, info.l4_verified);
       out[(*got)++] = p;
       return;
     }
@@ -430,6 +433,7 @@ uint16_t DpdkDriver::alloc_bulk(uint16_t q, Packet** pkts, uint16_t n) {
       p->queue = q;
       p->remote = Endpoint{};
       p->local = Endpoint{};
+      p->set_rx_checksum();
       pkts[done++] = p;
     }
     if (got < want) {

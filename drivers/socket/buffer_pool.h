@@ -47,6 +47,7 @@ class BufferPool {
       p->len = 0;
       p->remote = Endpoint{};
       p->local = Endpoint{};
+      p->set_rx_checksum();
       pkts[i] = p;
     }
     return k;

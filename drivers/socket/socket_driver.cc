@@ -60,6 +60,7 @@ inline void fill_rx(Packet* p, uint32_t len, const Endpoint& remote, const Endpo
   p->len = len;
   p->remote = remote;
   p->local = local;
+  p->set_rx_checksum();  // the kernel checked it, and sums what we send
 }
 
 }  // namespace

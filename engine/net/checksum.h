@@ -49,4 +49,28 @@ constexpr uint16_t checksum_update32(uint16_t csum, uint32_t old_val, uint32_t n
                                  uint16_t(~old_val) + (new_val >> 16) + (new_val & 0xffff)));
 }
 
+// --- Payload sums carried past a relay (Packet::rx_sum / tx_sum) ---
+// kNoSum: "not known". Otherwise a folded partial as above.
+inline constexpr uint32_t kNoSum = 0xffffffffu;
+
+// One's-complement subtraction of a partial: the sum of what is left when the
+// bytes summing to `part` are taken away (RFC 1624: adding ~m removes m).
+constexpr uint32_t checksum_sub(uint32_t sum, uint32_t part) {
+  return checksum_fold(sum + uint16_t(~uint16_t(part)));
+}
+// The partial of bytes that start at an odd offset of the word grid: summed
+// from their own start, then byte-swapped (RFC 1071 §2(B)).
+constexpr uint32_t checksum_at_odd(uint32_t part) {
+  return uint16_t(uint16_t(part) << 8 | uint16_t(part) >> 8);
+}
+// True if `len` bytes at `data` sum to `claimed` (a payload's sum as its
+// header says it should be: the deferred half of a UDP checksum check).
+// Compared modulo 0xffff: one's complement has two zeros (0 and 0xffff), and
+// a sum carried by subtraction may land on either.
+inline bool checksum_matches(const uint8_t* data, uint32_t len, uint32_t claimed) {
+  const uint16_t a = checksum_fold(checksum_partial(data, len));
+  const uint16_t b = checksum_fold(claimed);
+  return a == b || ((a == 0 || a == 0xffff) && (b == 0 || b == 0xffff));
+}
+
 }  // namespace tern

@@ -73,10 +73,15 @@ bool parse_udp_frame(const uint8_t* frame, uint32_t l4_len, const RxVerified& hw
   const uint32_t l4 = out->l4_offset;
   UdpHeader udp;
   if (!parse_udp(frame + l4, l4_len, &udp, why)) return false;
-  if (!hw.l4_checksum) {
-    const bool ok = kV6 ? udp_checksum_ok_v6(frame + l4, udp.length, out->src.addr, out->dst.addr)
-                        : udp_checksum_ok_v4(frame + l4, udp.length, out->src.addr, out->dst.addr);
-    if (!ok) return fail(why, Drop::kBadChecksum);
+  const uint8_t* u = frame + l4;
+  if (kV6 && udp.checksum == 0) return fail(why, Drop::kBadChecksum);  // mandatory over IPv6
+  out->payload_sum = kV6 ? udp_payload_claim_v6(u, udp.length, out->src.addr, out->dst.addr)
+                         : udp_payload_claim_v4(u, udp.length, out->src.addr, out->dst.addr);
+  out->l4_verified = hw.l4_checksum || out->payload_sum == kNoSum;
+  if (!out->l4_verified && !hw.defer_l4) {
+    if (!checksum_matches(u + kUdpHeaderLen, udp.length - kUdpHeaderLen, out->payload_sum))
+      return fail(why, Drop::kBadChecksum);
+    out->l4_verified = true;
   }
   out->kind = FrameKind::kUdp;
   out->src.port = udp.src_port;
@@ -226,7 +231,7 @@ bool parse_frame(const uint8_t* frame, uint32_t len, const RxVerified& hw, Frame
 
 bool write_udp_headers(uint8_t* hdr, const MacAddr& src_mac, const MacAddr& dst_mac,
                        const Endpoint& local, const Endpoint& remote, uint32_t payload_len,
-                       TxChecksum csum, uint8_t ttl) {
+                       TxChecksum csum, uint8_t ttl, uint32_t payload_sum) {
   if (local.family != remote.family || payload_len > udp_max_payload(local.family)) {
     return false;
   }
@@ -237,9 +242,12 @@ bool write_udp_headers(uint8_t* hdr, const MacAddr& src_mac, const MacAddr& dst_
     uint8_t* udp = hdr + kEthernetHeaderLen + kIpv4HeaderLen;
     write_ipv4(hdr + kEthernetHeaderLen, local.addr, remote.addr, kIpProtoUdp, ttl, udp_len, sw);
     write_udp(udp, local.port, remote.port, udp_len);
-    store_be16(udp + 6, sw ? udp_checksum_v4(udp, udp_len, local.addr, remote.addr)
-                           : checksum_fold(pseudo_header_sum_v4(local.addr, remote.addr,
-                                                                kIpProtoUdp, udp_len)));
+    store_be16(
+        udp + 6,
+        !sw ? checksum_fold(pseudo_header_sum_v4(local.addr, remote.addr, kIpProtoUdp, udp_len))
+        : payload_sum != kNoSum
+            ? udp_checksum_from_sum_v4(udp, udp_len, local.addr, remote.addr, payload_sum)
+            : udp_checksum_v4(udp, udp_len, local.addr, remote.addr));
     return true;
   }
   if (local.family == Family::kIpv6) {
@@ -247,9 +255,12 @@ bool write_udp_headers(uint8_t* hdr, const MacAddr& src_mac, const MacAddr& dst_
     uint8_t* udp = hdr + kEthernetHeaderLen + kIpv6HeaderLen;
     write_ipv6(hdr + kEthernetHeaderLen, local.addr, remote.addr, kIpProtoUdp, ttl, udp_len);
     write_udp(udp, local.port, remote.port, udp_len);
-    store_be16(udp + 6, sw ? udp_checksum_v6(udp, udp_len, local.addr, remote.addr)
-                           : checksum_fold(pseudo_header_sum_v6(local.addr, remote.addr,
-                                                                kIpProtoUdp, udp_len)));
+    store_be16(
+        udp + 6,
+        !sw ? checksum_fold(pseudo_header_sum_v6(local.addr, remote.addr, kIpProtoUdp, udp_len))
+        : payload_sum != kNoSum
+            ? udp_checksum_from_sum_v6(udp, udp_len, local.addr, remote.addr, payload_sum)
+            : udp_checksum_v6(udp, udp_len, local.addr, remote.addr));
     return true;
   }
   return false;
@@ -260,7 +271,7 @@ bool prepend_udp_headers(Packet* pkt, const MacAddr& src_mac, const MacAddr& dst
   const uint32_t n = udp_headers_len(pkt->local.family);
   if (n == 0 || n > pkt->off) return false;
   if (!write_udp_headers(pkt->data() - n, src_mac, dst_mac, pkt->local, pkt->remote, pkt->len, csum,
-                         ttl)) {
+                         ttl, pkt->tx_sum)) {
     return false;
   }
   pkt->prepend(n);

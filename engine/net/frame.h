@@ -16,6 +16,7 @@
 
 #include <cstdint>
 
+#include "engine/net/checksum.h"
 #include "engine/net/counters.h"
 #include "engine/net/endpoint.h"
 #include "engine/net/ethernet.h"
@@ -57,6 +58,11 @@ struct FrameInfo {
   // kArp: src = sender protocol address, dst = target protocol address.
   Endpoint src;
   Endpoint dst;
+  // kUdp: the sum the payload must have for the UDP checksum to hold
+  // (udp_payload_claim_v4/v6; kNoSum if IPv4 and sent without one), and
+  // whether that was checked (false only with RxVerified::defer_l4).
+  uint32_t payload_sum = kNoSum;
+  bool l4_verified = true;
   // kArp: sender hardware address. kNeighborSolicit: source link-layer address
   // option. kNeighborAdvert: target link-layer address option.
   MacAddr lla;
@@ -88,9 +94,16 @@ bool parse_frame(const uint8_t* frame, uint32_t len, FrameInfo* out, Drop* why);
 // RTE_MBUF_F_RX_L4_CKSUM_*. (Frames the NIC flags BAD the driver drops as
 // kBadChecksum itself; UNKNOWN / NONE leave the flag false.) l4_checksum
 // applies to UDP only; ICMP / ICMPv6 are always verified here.
+//
+// defer_l4 is the caller's choice, not the NIC's: the UDP checksum is not
+// read here (except that IPv6 forbids a zero field); FrameInfo says what the
+// payload must sum to, and the engine checks it only for traffic it
+// terminates. A relay carries it instead (Packet::rx_sum), as a NAT would:
+// a corrupted datagram leaves with a checksum that is wrong the same way.
 struct RxVerified {
   bool ip_checksum = false;  // IPv4 header checksum
   bool l4_checksum = false;  // UDP checksum
+  bool defer_l4 = false;     // leave the UDP checksum to the engine (above)
 };
 bool parse_frame(const uint8_t* frame, uint32_t len, const RxVerified& hw, FrameInfo* out,
                  Drop* why);
@@ -126,12 +139,14 @@ enum class TxChecksum : uint8_t {
 // sent with DF set and ID 0 (RFC 6864 atomic datagram), TTL / hop limit
 // `ttl`. False (nothing written) if the families differ or are kNone, or the
 // payload is longer than udp_max_payload().
+// kSoftware with payload_sum != kNoSum: the UDP checksum from that sum of the
+// payload (Packet::tx_sum) instead of reading the payload.
 bool write_udp_headers(uint8_t* hdr, const MacAddr& src_mac, const MacAddr& dst_mac,
                        const Endpoint& local, const Endpoint& remote, uint32_t payload_len,
-                       TxChecksum csum, uint8_t ttl = 64);
+                       TxChecksum csum, uint8_t ttl = 64, uint32_t payload_sum = kNoSum);
 
 // Packet convenience: prepends the headers to pkt's UDP payload using
-// pkt->local / pkt->remote. False if headroom is short or write_udp_headers
+// pkt->local / pkt->remote and pkt->tx_sum. False if headroom is short or write_udp_headers
 // refuses (then pkt is unchanged).
 bool prepend_udp_headers(Packet* pkt, const MacAddr& src_mac, const MacAddr& dst_mac,
                          TxChecksum csum, uint8_t ttl = 64);

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "engine/net/checksum.h"
 #include "engine/net/endpoint.h"
 
 namespace tern {
@@ -42,6 +43,28 @@ struct Packet {
   // Answering in place therefore needs no swap.
   Endpoint remote;
   Endpoint local;
+
+  // --- UDP checksum, for drivers that compute it in software ---
+  // rx_sum: the one's-complement sum (checksum.h partial) the payload must
+  // have according to the checksum it arrived with; kNoSum if unknown (kernel
+  // sockets, IPv4 without checksum). rx_verified: false if that was not
+  // checked yet (RxVerified::defer_l4); the worker checks it before anything
+  // but the TURN relay reads the payload. Both: driver at receive; the worker
+  // sets rx_verified once it has checked.
+  // tx_sum: the payload's sum for the transmit side, written only by code
+  // that changed the payload by whole headers whose sum it accounted for (the
+  // TURN relay); the driver then fills the UDP checksum without reading the
+  // payload. Drivers reset it to kNoSum at every receive and allocation.
+  uint32_t rx_sum = kNoSum;
+  uint32_t tx_sum = kNoSum;
+  bool rx_verified = true;
+
+  // A fresh receive (or allocation): what the driver knows of the checksum.
+  void set_rx_checksum(uint32_t claimed = kNoSum, bool verified = true) {
+    rx_sum = claimed;
+    rx_verified = verified;
+    tx_sum = kNoSum;
+  }
 
   uint8_t* data() { return buf + off; }
   const uint8_t* data() const { return buf + off; }

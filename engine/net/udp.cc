@@ -56,6 +56,33 @@ uint16_t udp_checksum_v6(const uint8_t* udp, uint32_t len, const uint8_t src[16]
   return nonzero(checksum_finish(udp_sum_without_field(udp, len, s)));
 }
 
+uint16_t udp_checksum_from_sum_v4(const uint8_t* udp, uint32_t len, const uint8_t src[4],
+                                  const uint8_t dst[4], uint32_t payload_sum) {
+  uint32_t s = pseudo_header_sum_v4(src, dst, kIpProtoUdp, len) + checksum_partial(udp, 6);
+  return nonzero(checksum_finish(s + payload_sum));
+}
+
+uint16_t udp_checksum_from_sum_v6(const uint8_t* udp, uint32_t len, const uint8_t src[16],
+                                  const uint8_t dst[16], uint32_t payload_sum) {
+  uint32_t s = pseudo_header_sum_v6(src, dst, kIpProtoUdp, len) + checksum_partial(udp, 6);
+  return nonzero(checksum_finish(s + payload_sum));
+}
+
+// Header + pseudo-header + payload fold to 0xffff when the checksum holds, so
+// the payload must sum to the complement of the rest.
+uint32_t udp_payload_claim_v4(const uint8_t* udp, uint32_t len, const uint8_t src[4],
+                              const uint8_t dst[4]) {
+  if (load_be16(udp + 6) == 0) return kNoSum;
+  uint32_t s = pseudo_header_sum_v4(src, dst, kIpProtoUdp, len);
+  return uint16_t(~checksum_fold(checksum_partial(udp, kUdpHeaderLen, s)));
+}
+
+uint32_t udp_payload_claim_v6(const uint8_t* udp, uint32_t len, const uint8_t src[16],
+                              const uint8_t dst[16]) {
+  uint32_t s = pseudo_header_sum_v6(src, dst, kIpProtoUdp, len);
+  return uint16_t(~checksum_fold(checksum_partial(udp, kUdpHeaderLen, s)));
+}
+
 bool udp_checksum_ok_v4(const uint8_t* udp, uint32_t len, const uint8_t src[4],
                         const uint8_t dst[4]) {
   if (load_be16(udp + 6) == 0) return true;

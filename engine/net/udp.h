@@ -34,6 +34,23 @@ uint16_t udp_checksum_v4(const uint8_t* udp, uint32_t len, const uint8_t src[4],
 uint16_t udp_checksum_v6(const uint8_t* udp, uint32_t len, const uint8_t src[16],
                          const uint8_t dst[16]);
 
+// The same, from the payload's one's-complement sum (a partial, checksum.h)
+// instead of reading it: for a payload whose sum is carried from the
+// datagram it arrived in (a relay that only moved headers).
+uint16_t udp_checksum_from_sum_v4(const uint8_t* udp, uint32_t len, const uint8_t src[4],
+                                  const uint8_t dst[4], uint32_t payload_sum);
+uint16_t udp_checksum_from_sum_v6(const uint8_t* udp, uint32_t len, const uint8_t src[16],
+                                  const uint8_t dst[16], uint32_t payload_sum);
+
+// The sum the payload of a received datagram must have for its checksum to
+// hold, from the 8-byte header and the pseudo-header alone (no pass over the
+// payload): checking it later is checksum_matches(payload, claim). kNoSum
+// for an IPv4 datagram sent without a checksum (field 0).
+uint32_t udp_payload_claim_v4(const uint8_t* udp, uint32_t len, const uint8_t src[4],
+                              const uint8_t dst[4]);
+uint32_t udp_payload_claim_v6(const uint8_t* udp, uint32_t len, const uint8_t src[16],
+                              const uint8_t dst[16]);
+
 // Verify a received datagram (checksum field included in the sum). IPv4
 // accepts a zero field (sender did not compute one); IPv6 does not.
 bool udp_checksum_ok_v4(const uint8_t* udp, uint32_t len, const uint8_t src[4],

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "engine/net/bytes.h"
+#include "engine/net/checksum.h"
 #include "engine/stun/stun_message.h"
 #include "engine/turn/turn_protocol.h"
 #include "engine/turn/turn_server.h"
@@ -30,6 +31,27 @@ bool TurnServer::take_tokens(Allocation& a, uint32_t bytes, Nanos now) {
   a.tokens -= bytes;
   return true;
 }
+
+namespace {
+
+// The payload sum once the ChannelData header (4 bytes) and any UDP padding
+// after its `length` bytes are taken off: the received sum minus theirs,
+// so the datagram to the peer needs no pass over the data. The header and
+// padding are read as they are, so a datagram that arrived corrupted leaves
+// with a checksum wrong the same way (the payload was not checked here).
+uint32_t carried_sum_after_strip(const Packet& p, uint32_t length) {
+  if (p.rx_sum == kNoSum) return kNoSum;
+  const uint8_t* d = p.data();
+  uint32_t s = checksum_sub(p.rx_sum, checksum_partial(d, turn::kChannelDataHeader));
+  const uint32_t end = turn::kChannelDataHeader + length;
+  if (p.len > end) {
+    const uint32_t tail = checksum_partial(d + end, p.len - end);
+    s = checksum_sub(s, (end & 1) ? checksum_at_odd(tail) : tail);
+  }
+  return s;
+}
+
+}  // namespace
 
 bool TurnServer::handle_send(Packet* pkt, Nanos now, Transport t, const StunMessage& msg) {
   stats_.send_indications.add();
@@ -99,6 +121,7 @@ bool TurnServer::handle_channel_data(Packet* pkt, Nanos now, Transport t) {
     stats_.drops.add(Drop::kTurnQuota);
     return false;
   }
+  pkt->tx_sum = carried_sum_after_strip(*pkt, length);
   pkt->adj(turn::kChannelDataHeader);
   pkt->len = length;
   pkt->remote = ch->peer;
@@ -139,6 +162,7 @@ bool TurnServer::handle_peer(Packet* pkt, Nanos now, Transport* client_transport
   }
   const uint32_t len = pkt->len;
   const uint32_t pad = (4 - (len & 3)) & 3;
+  uint32_t front = 0;  // header bytes put in front
   if (const Channel* ch = a.channel_by_peer(pkt->remote, now)) {
     // ChannelData: 4 bytes in headroom; padded to 4 only over TCP (§12.5).
     const bool tcp = a.key.transport == Transport::kTcp;
@@ -148,6 +172,7 @@ bool TurnServer::handle_peer(Packet* pkt, Nanos now, Transport* client_transport
       return false;
     }
     uint8_t* h = pkt->prepend(turn::kChannelDataHeader);
+    front = turn::kChannelDataHeader;
     store_be16(h, ch->number);
     store_be16(h + 2, uint16_t(len));
     if (tcp && pad) std::memset(pkt->append(pad), 0, pad);
@@ -164,6 +189,7 @@ bool TurnServer::handle_peer(Packet* pkt, Nanos now, Transport* client_transport
     }
     Impl& I = *impl_;
     uint8_t* h = pkt->prepend(hdr);
+    front = hdr;
     store_be16(h, stun::message_type(turn::kMethodData, stun::StunClass::kIndication));
     store_be16(h + 2, uint16_t(body));
     store_be32(h + 4, stun::kMagicCookie);
@@ -183,6 +209,10 @@ bool TurnServer::handle_peer(Packet* pkt, Nanos now, Transport* client_transport
     if (pad) std::memset(pkt->append(pad), 0, pad);
     stats_.data_indications.add();
   }
+  // Only whole headers went in front (and zero padding behind): the payload's
+  // sum carries over, plus theirs (kNoSum stays kNoSum).
+  if (pkt->rx_sum != kNoSum)
+    pkt->tx_sum = checksum_fold(pkt->rx_sum + checksum_partial(pkt->data(), front));
   pkt->remote = a.key.client;
   pkt->local = a.key.server;
   if (client_transport != nullptr) *client_transport = a.key.transport;

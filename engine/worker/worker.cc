@@ -311,7 +311,13 @@ void Worker::drain_hairpin(Nanos now) {
     std::memcpy(batch, hairpin_, n * sizeof(Packet*));
     hairpin_n_ = 0;
     stats_.hairpin.add(n);
-    for (uint16_t i = 0; i < n; ++i) std::swap(batch[i]->local, batch[i]->remote);
+    for (uint16_t i = 0; i < n; ++i) {
+      Packet* p = batch[i];
+      std::swap(p->local, p->remote);
+      // Received again as sent: the sum it would have gone out with.
+      p->rx_sum = p->tx_sum;
+      p->tx_sum = kNoSum;
+    }
     for (uint16_t i = 0; i < n; i += kMaxBurst)
       process_burst(batch + i, uint16_t(std::min<int>(kMaxBurst, n - i)), now);
   }
@@ -480,6 +486,19 @@ void Worker::run() {
   if (stream) stream->detach();
 }
 
+// A deferred UDP checksum (RxVerified::defer_l4), checked against the sum the
+// payload must have (`claimed`: rx_sum, or tx_sum once the relay has put a
+// header in front). Counted and false if it fails.
+bool Worker::checksum_ok(Packet* p, uint32_t claimed) {
+  if (p->rx_verified) return true;
+  if (!checksum_matches(p->data(), p->len, claimed)) {
+    stats_.drops.add(Drop::kBadChecksum);
+    return false;
+  }
+  p->rx_verified = true;
+  return true;
+}
+
 void Worker::process_burst(Packet** pkts, uint16_t n, Nanos t) {
   PacketBatch tx;
   PacketBatch drop;
@@ -495,14 +514,25 @@ void Worker::process_burst(Packet** pkts, uint16_t n, Nanos t) {
       if (!turn_->handle_peer(p, t, &to)) {
         drop.push(p);
       } else if (to == Transport::kUdp) {
-        tx.push(p);
+        tx.push(p);  // its checksum is carried (Packet::tx_sum), unread
       } else {
-        if (cfg_.stream) cfg_.stream->send(*p, t);
+        // Into a TCP/TLS stream the checksum does not follow: check it now.
+        if (cfg_.stream && checksum_ok(p, p->tx_sum)) cfg_.stream->send(*p, t);
         drop.push(p);
       }
       continue;
     }
     PacketClass cls = classify(p->data(), p->len);
+    // Everything but ChannelData to relay is read here: a checksum the
+    // driver deferred is checked first.
+    const bool relayed =
+        turn_ &&
+        (cls == PacketClass::kChannelData ||
+         (cls == PacketClass::kUnknown && turn_->is_legacy_channel_data(p->data(), p->len)));
+    if (!relayed && !checksum_ok(p, p->rx_sum)) {
+      drop.push(p);
+      continue;
+    }
     stats_.by_class[static_cast<size_t>(cls)].add();
     // One case per service. Later services (DTLS, TURN, SRTP/SFU) replace a
     // kNoHandler line with their handle() call.

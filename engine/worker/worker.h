@@ -215,6 +215,7 @@ class Worker {
   void run();
   void wake();  // ends the worker's idle sleep (any thread)
   void process_burst(Packet** pkts, uint16_t n, Nanos now);
+  bool checksum_ok(Packet* p, uint32_t claimed);
   // Every datagram the worker sends goes through here: to the driver, or,
   // when TURN is on and it is addressed to one of our own IPs (a browser
   // forced through our TURN to our own SFU, and the SFU's answers to its

@@ -194,6 +194,45 @@ TEST(ParseFrame, HardwareVerifiedChecksumsAreNotRechecked) {
   EXPECT_FALSE(parse_frame(icmp.data(), uint32_t(icmp.size()), RxVerified{true, true}, &fi, &why));
 }
 
+// defer_l4: the UDP checksum is not checked but its claim on the payload is
+// handed on, and carrying it gives back the checksum the datagram had.
+TEST(ParseFrame, DeferredUdpChecksumIsClaimedNotChecked) {
+  for (const Bytes& good : {td::k_udp4_stun, td::k_udp6_odd, td::k_udp6_1200}) {
+    Bytes f = good;
+    FrameInfo fi;
+    Drop why;
+    ASSERT_TRUE(
+        parse_frame(f.data(), uint32_t(f.size()), RxVerified{false, false, true}, &fi, &why));
+    EXPECT_FALSE(fi.l4_verified);
+    ASSERT_NE(fi.payload_sum, kNoSum);
+    const uint8_t* payload = f.data() + fi.payload_offset;
+    EXPECT_TRUE(checksum_matches(payload, fi.payload_len, fi.payload_sum));
+    // The carried sum rebuilds the same checksum field without the payload.
+    const uint8_t* udp = f.data() + fi.l4_offset;
+    const uint32_t ulen = fi.payload_len + 8;
+    const uint16_t field = load_be16(udp + 6);
+    EXPECT_EQ(fi.src.is_v4()
+                  ? udp_checksum_from_sum_v4(udp, ulen, fi.src.addr, fi.dst.addr, fi.payload_sum)
+                  : udp_checksum_from_sum_v6(udp, ulen, fi.src.addr, fi.dst.addr, fi.payload_sum),
+              field);
+    // Corrupt: still parsed when deferred, and the claim catches it.
+    f.back() ^= 0x40;
+    ASSERT_TRUE(
+        parse_frame(f.data(), uint32_t(f.size()), RxVerified{false, false, true}, &fi, &why));
+    EXPECT_FALSE(checksum_matches(f.data() + fi.payload_offset, fi.payload_len, fi.payload_sum));
+    EXPECT_FALSE(parse_frame(f.data(), uint32_t(f.size()), &fi, &why));
+    EXPECT_EQ(why, Drop::kBadChecksum);
+  }
+  // IPv4 without a checksum: nothing to claim, nothing deferred.
+  Bytes z = td::k_udp4_stun;
+  z[40] = z[41] = 0;
+  FrameInfo fi;
+  Drop why;
+  ASSERT_TRUE(parse_frame(z.data(), uint32_t(z.size()), RxVerified{false, false, true}, &fi, &why));
+  EXPECT_TRUE(fi.l4_verified);
+  EXPECT_EQ(fi.payload_sum, kNoSum);
+}
+
 TEST(ParseFrame, UdpZeroChecksum) {
   Bytes f = td::k_udp4_stun;
   f[40] = f[41] = 0;

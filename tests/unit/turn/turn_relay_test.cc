@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "engine/net/bytes.h"
+#include "engine/net/checksum.h"
 #include "engine/stun/stun_message.h"
 #include "engine/turn/turn_protocol.h"
 #include "engine/turn/turn_server.h"
@@ -70,6 +71,50 @@ TEST_F(TurnRelayTest, ChannelDataToPeerStripsHeaderInPlace) {
   EXPECT_EQ(p->pkt.local, relay);
   EXPECT_EQ(srv->stats().to_peer_packets.get(), 1u);
   EXPECT_EQ(srv->stats().to_peer_bytes.get(), 101u);
+}
+
+// The payload's sum is carried through the header rewrite (Packet::tx_sum),
+// so a software-checksum driver never reads the payload: it must be exactly
+// the sum of what goes out, including after odd UDP padding was dropped.
+TEST_F(TurnRelayTest, ChecksumSumIsCarriedBothWays) {
+  ASSERT_EQ(c->channel_bind(kT0, 0x4001, peer), 0);
+  for (size_t n : {size_t(0), size_t(1), size_t(101), size_t(1200)}) {
+    for (size_t pad : {size_t(0), size_t(3)}) {
+      auto p = from_client(channel_data(0x4001, payload(n, uint8_t(n)), pad));
+      p->pkt.set_rx_checksum(checksum_partial(p->pkt.data(), p->pkt.len), false);
+      ASSERT_TRUE(srv->handle_channel_data(&p->pkt, kT0 + kSecond));
+      ASSERT_NE(p->pkt.tx_sum, kNoSum);
+      EXPECT_TRUE(checksum_matches(p->pkt.data(), p->pkt.len, p->pkt.tx_sum)) << n << "+" << pad;
+    }
+    auto q = from_peer(peer, payload(n, 9));
+    q->pkt.set_rx_checksum(checksum_partial(q->pkt.data(), q->pkt.len), false);
+    ASSERT_TRUE(srv->handle_peer(&q->pkt, kT0 + kSecond));
+    EXPECT_TRUE(checksum_matches(q->pkt.data(), q->pkt.len, q->pkt.tx_sum)) << n;
+  }
+  // Data indication (no channel for this peer): 36 bytes in front, padding behind.
+  const Endpoint other = ep("198.18.5.6:7001");
+  ASSERT_EQ(c->create_permission(kT0, {other}), 0);
+  auto d = from_peer(other, payload(5));
+  d->pkt.set_rx_checksum(checksum_partial(d->pkt.data(), d->pkt.len), false);
+  ASSERT_TRUE(srv->handle_peer(&d->pkt, kT0 + kSecond));
+  EXPECT_EQ(d->pkt.len, 36u + 8u);
+  EXPECT_TRUE(checksum_matches(d->pkt.data(), d->pkt.len, d->pkt.tx_sum));
+  // Unknown sum in, unknown out (the driver sums the payload itself).
+  auto u = from_peer(peer, payload(10));
+  ASSERT_TRUE(srv->handle_peer(&u->pkt, kT0 + kSecond));
+  EXPECT_EQ(u->pkt.tx_sum, kNoSum);
+}
+
+// A datagram corrupted on the way in is relayed unchecked: its carried sum
+// no longer matches, so it leaves with a wrong checksum and the peer drops
+// it, as it would have been dropped had we checked.
+TEST_F(TurnRelayTest, CorruptionSurvivesTheCarriedChecksum) {
+  ASSERT_EQ(c->channel_bind(kT0, 0x4001, peer), 0);
+  auto p = from_client(channel_data(0x4001, payload(64)));
+  p->pkt.set_rx_checksum(checksum_partial(p->pkt.data(), p->pkt.len), false);
+  p->pkt.data()[20] ^= 0x01;  // after the checksum was taken
+  ASSERT_TRUE(srv->handle_channel_data(&p->pkt, kT0 + kSecond));
+  EXPECT_FALSE(checksum_matches(p->pkt.data(), p->pkt.len, p->pkt.tx_sum));
 }
 
 TEST_F(TurnRelayTest, PeerToClientWithChannelPrependsFourBytes) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/net/bytes.h"
+#include "engine/net/checksum.h"
 #include "engine/stun/message_integrity.h"
 #include "engine/stun/stun_message.h"
 #include "engine/turn/turn_protocol.h"
@@ -105,11 +106,15 @@ class FakeDriver : public PacketDriver {
   }
 
   // --- test side ---
-  void inject(const std::vector<uint8_t>& bytes, Endpoint remote) {
+  // claimed / verified: as a driver that deferred the UDP checksum would
+  // set them (Packet::set_rx_checksum).
+  void inject(const std::vector<uint8_t>& bytes, Endpoint remote, uint32_t claimed = kNoSum,
+              bool verified = true) {
     std::lock_guard<std::mutex> l(mu_);
     Packet* p = free_.back();
     free_.pop_back();
     p->reset();
+    p->set_rx_checksum(claimed, verified);
     std::memcpy(p->append(static_cast<uint32_t>(bytes.size())), bytes.data(), bytes.size());
     p->remote = remote;
     p->local = local_;
@@ -197,6 +202,24 @@ TEST(Worker, AnswersStunBindingRequest) {
   EXPECT_EQ(w.stun().stats().requests.get(), 1u);
   EXPECT_EQ(w.stun().stats().responses.get(), 1u);
   EXPECT_EQ(d.thread_inits_, std::vector<uint16_t>{0});
+}
+
+// A checksum the driver deferred is checked before the payload is read: the
+// request whose payload does not sum to its claim is dropped and counted.
+TEST(Worker, DeferredChecksumIsCheckedBeforeServing) {
+  FakeDriver d;
+  Worker w(d, fast_config());
+  ASSERT_TRUE(w.start().ok());
+  const uint8_t txid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  const std::vector<uint8_t> req = binding_request(txid);
+  const uint32_t sum = checksum_partial(req.data(), uint32_t(req.size()));
+  d.inject(req, kClient, checksum_fold(sum + 1), false);  // corrupted in flight
+  d.inject(req, kClient, sum, false);
+  ASSERT_TRUE(d.wait_for([&] { return d.sent_.size() == 1 && d.freed_ == 1; }));
+  w.stop();
+  EXPECT_EQ(w.stats().drops.get(Drop::kBadChecksum), 1u);
+  EXPECT_EQ(w.stun().stats().requests.get(), 1u);
+  EXPECT_EQ(w.stats().by_class[size_t(PacketClass::kStun)].get(), 1u);  // the good one only
 }
 
 TEST(Worker, DropsAndCountsUnservedClasses) {
