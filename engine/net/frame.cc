@@ -229,6 +229,27 @@ bool parse_frame(const uint8_t* frame, uint32_t len, const RxVerified& hw, Frame
   }
 }
 
+namespace {
+// The UDP checksum field of a datagram being sent (header written, payload in
+// place): the pseudo-header sum for the NIC to finish (offload), else the
+// checksum, from the payload's carried sum when there is one.
+uint16_t udp_checksum_field(const uint8_t* udp, uint32_t len, const Endpoint& local,
+                            const Endpoint& remote, bool sw, uint32_t payload_sum) {
+  const bool v4 = local.family == Family::kIpv4;
+  const uint8_t* s = local.addr;
+  const uint8_t* d = remote.addr;
+  if (!sw) {
+    return checksum_fold(v4 ? pseudo_header_sum_v4(s, d, kIpProtoUdp, len)
+                            : pseudo_header_sum_v6(s, d, kIpProtoUdp, len));
+  }
+  if (payload_sum != kNoSum) {
+    return v4 ? udp_checksum_from_sum_v4(udp, len, s, d, payload_sum)
+              : udp_checksum_from_sum_v6(udp, len, s, d, payload_sum);
+  }
+  return v4 ? udp_checksum_v4(udp, len, s, d) : udp_checksum_v6(udp, len, s, d);
+}
+}  // namespace
+
 bool write_udp_headers(uint8_t* hdr, const MacAddr& src_mac, const MacAddr& dst_mac,
                        const Endpoint& local, const Endpoint& remote, uint32_t payload_len,
                        TxChecksum csum, uint8_t ttl, uint32_t payload_sum) {
@@ -242,12 +263,7 @@ bool write_udp_headers(uint8_t* hdr, const MacAddr& src_mac, const MacAddr& dst_
     uint8_t* udp = hdr + kEthernetHeaderLen + kIpv4HeaderLen;
     write_ipv4(hdr + kEthernetHeaderLen, local.addr, remote.addr, kIpProtoUdp, ttl, udp_len, sw);
     write_udp(udp, local.port, remote.port, udp_len);
-    store_be16(
-        udp + 6,
-        !sw ? checksum_fold(pseudo_header_sum_v4(local.addr, remote.addr, kIpProtoUdp, udp_len))
-        : payload_sum != kNoSum
-            ? udp_checksum_from_sum_v4(udp, udp_len, local.addr, remote.addr, payload_sum)
-            : udp_checksum_v4(udp, udp_len, local.addr, remote.addr));
+    store_be16(udp + 6, udp_checksum_field(udp, udp_len, local, remote, sw, payload_sum));
     return true;
   }
   if (local.family == Family::kIpv6) {
@@ -255,12 +271,7 @@ bool write_udp_headers(uint8_t* hdr, const MacAddr& src_mac, const MacAddr& dst_
     uint8_t* udp = hdr + kEthernetHeaderLen + kIpv6HeaderLen;
     write_ipv6(hdr + kEthernetHeaderLen, local.addr, remote.addr, kIpProtoUdp, ttl, udp_len);
     write_udp(udp, local.port, remote.port, udp_len);
-    store_be16(
-        udp + 6,
-        !sw ? checksum_fold(pseudo_header_sum_v6(local.addr, remote.addr, kIpProtoUdp, udp_len))
-        : payload_sum != kNoSum
-            ? udp_checksum_from_sum_v6(udp, udp_len, local.addr, remote.addr, payload_sum)
-            : udp_checksum_v6(udp, udp_len, local.addr, remote.addr));
+    store_be16(udp + 6, udp_checksum_field(udp, udp_len, local, remote, sw, payload_sum));
     return true;
   }
   return false;
