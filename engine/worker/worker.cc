@@ -428,21 +428,29 @@ void Worker::run() {
   StreamTransport* const stream = turn_ ? cfg_.stream : nullptr;
   Nanos next_stream_poll = t, stream_deadline = kNever;
   if (stream) stream->attach(driver_, q_, turn_.get(), &stun_);
+  // A turn that found packets counts whole into busy_ns, from its poll to
+  // the next turn's: the burst, TX, timers, commands and the loop itself.
+  // Busy turns never sleep (they `continue` first), so that is all CPU.
+  bool last_turn_busy = false;
+  Nanos last_polled = t;
   while (!stop_.load(std::memory_order_relaxed)) {
     stats_.loops.add();
     // One clock read per idle turn, two per busy one: the time just before
     // the poll is the burst's (shared by every packet in it; a poll takes
-    // well under a microsecond), the one after its work closes busy_ns.
+    // well under a microsecond) and closes the previous turn; the one after
+    // the burst's work is what timers below see.
     const Nanos polled = now();
+    if (last_turn_busy) stats_.busy_ns.add(uint64_t(polled - last_polled));
+    last_polled = polled;
     uint16_t n = driver_.rx_burst(q_, pkts, kMaxBurst);
+    last_turn_busy = n > 0;
     t = polled;
     if (n > 0) {
       stats_.busy_polls.add();
       process_burst(pkts, n, t);
       if (hairpin_n_ > 0) drain_hairpin(t);
       last_active = t;
-      t = now();  // after the burst's work (timers below see this time too)
-      stats_.busy_ns.add(uint64_t(t - polled));
+      t = now();  // after the burst's work: timers below see this time
     } else {
       stats_.idle_polls.add();
     }

@@ -147,9 +147,10 @@ struct WorkerStats {
   DropCounters drops;                   // drops decided by the worker itself
   Counter loops;                        // loop iterations
   Counter busy_polls;                   // rx_burst calls that returned packets
-  // Nanoseconds from before such an rx_burst to the end of its processing
-  // (TX included): the worker's real work, which the process CPU time of a
-  // poll-mode worker (spinning between bursts) cannot show.
+  // Nanoseconds of the loop turns whose rx_burst returned packets, each from
+  // before its poll to before the next turn's (processing, TX, timers,
+  // commands, loop overhead): the worker's real work, which the process CPU
+  // time of a poll-mode worker (spinning between bursts) cannot show.
   Counter busy_ns;
   Counter idle_polls;  // rx_burst calls that returned nothing
   Counter sleeps;      // wait_rx calls

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "engine/net/bytes.h"
@@ -59,6 +60,7 @@ class FakeDriver : public PacketDriver {
     return got;
   }
   uint16_t tx_burst(uint16_t, Packet** pkts, uint16_t n) override {
+    if (tx_delay_ > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(tx_delay_));
     std::lock_guard<std::mutex> l(mu_);
     ++tx_bursts_;
     for (uint16_t i = 0; i < n; ++i) {
@@ -138,6 +140,7 @@ class FakeDriver : public PacketDriver {
   absl::Status thread_init_result_;
   uint64_t freed_ = 0, waits_ = 0, housekeeping_ = 0, tx_bursts_ = 0, free_bulks_ = 0;
   Nanos last_wait_ = 0;
+  Nanos tx_delay_ = 0;  // each tx_burst takes at least this long (set before start)
   size_t free_count() {
     std::lock_guard<std::mutex> l(mu_);
     return free_.size();
@@ -260,6 +263,27 @@ TEST(Worker, BurstIsAnsweredWithOneTxBurstAndOneFreeBulk) {
   EXPECT_EQ(d.tx_bursts_, 1u);
   EXPECT_EQ(d.free_bulks_, 1u);
   EXPECT_EQ(w.stats().busy_polls.get(), 1u);
+}
+
+// busy_ns is the worker's work: a turn that found packets counts whole
+// (its TX included), and the idle turns and naps after it do not.
+TEST(Worker, BusyTimeCoversTheWholeBusyTurnAndNotTheIdleOnes) {
+  FakeDriver d;
+  d.tx_delay_ = 3 * kMillisecond;
+  uint8_t txid[12] = {7};
+  d.inject(binding_request(txid), kClient);
+  Worker w(d, fast_config());
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(w.start().ok());
+  ASSERT_TRUE(d.wait_for([&] { return d.sent_.size() == 1; }));
+  const uint64_t waits = d.waits_;
+  ASSERT_TRUE(d.wait_for([&] { return d.waits_ >= waits + 3; }));  // idle: napping
+  w.stop();
+  const auto wall = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(w.stats().busy_polls.get(), 1u);
+  EXPECT_GE(w.stats().busy_ns.get(), uint64_t(3 * kMillisecond));
+  EXPECT_LT(w.stats().busy_ns.get(), uint64_t(std::chrono::nanoseconds(wall).count()));
+  EXPECT_GT(w.stats().idle_polls.get(), 0u);
 }
 
 TEST(Worker, IdleWorkerSleepsInWaitRx) {
