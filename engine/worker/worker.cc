@@ -435,10 +435,11 @@ void Worker::run() {
   Nanos last_polled = t;
   while (!stop_.load(std::memory_order_relaxed)) {
     stats_.loops.add();
-    // One clock read per idle turn, two per busy one: the time just before
-    // the poll is the burst's (shared by every packet in it; a poll takes
-    // well under a microsecond) and closes the previous turn; the one after
-    // the burst's work is what timers below see.
+    // One clock read per turn (a vDSO read is tens of ns on a VM: a busy
+    // turn under load carries only a few packets). The time just before the
+    // poll is the burst's, shared by every packet in it, and closes the
+    // previous turn. Timers and commands below see it too: a timer that fell
+    // due during the burst's work fires next turn, never early.
     const Nanos polled = now();
     if (last_turn_busy) stats_.busy_ns.add(uint64_t(polled - last_polled));
     last_polled = polled;
@@ -450,7 +451,6 @@ void Worker::run() {
       process_burst(pkts, n, t);
       if (hairpin_n_ > 0) drain_hairpin(t);
       last_active = t;
-      t = now();  // after the burst's work: timers below see this time
     } else {
       stats_.idle_polls.add();
     }
