@@ -1,5 +1,5 @@
-// Internals of TurnServer shared by its request (turn_server.cc) and relay
-// (turn_relay.cc) files. Not for other subsystems.
+// Internals of TurnServer shared by its request (turn_server.cc), relay
+// (turn_relay.cc) and table (turn_tables.cc) files. Not for other subsystems.
 #pragma once
 
 #include <cstring>
@@ -35,6 +35,8 @@ struct Channel {
   Endpoint peer;
   Nanos expiry = 0;  // bound while now < expiry; number and peer blocked until expiry + cool-down
 };
+
+inline Nanos seconds(uint32_t s) { return Nanos{s} * kSecond; }
 
 inline constexpr Nanos kChannelCooldown = 300 * kSecond;  // §12: 5 minutes
 

@@ -1,29 +1,18 @@
-#!/bin/bash
-# Smoke run of bench/turn_compare (tern vs coturn TURN relay benchmark):
-#
-#   turn_compare_smoke.sh /path/to/bench/turn_compare /path/to/ternd /path/to/ternctl
-#
-# One repeat of a tiny load against ternd and coturn's turnserver, then checks
-# the JSON: both servers ran, every message came back (0 lost), the server
-# CPU was measured, and REST credentials minted by `ternctl turn.credentials`
-# worked with turnutils_uclient against ternd; when tern-loadgen is built,
-# its --scenario turn runs (1 and 2 relay pairs) against both servers
-# relayed every step without loss and read the server's CPU. Exit 77 (SKIP) when coturn is
-# missing (the script says so).
-set -u
-SCRIPT=${1:?usage: turn_compare_smoke.sh turn_compare ternd ternctl}
-TERND=${2:?ternd}
-TERNCTL=${3:?ternctl}
-command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
-TMP=$(mktemp -d /tmp/turn_compare_smoke.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+#!/usr/bin/env python3
+"""Checks the JSON of `bench/turn_compare --smoke` (run by bench_smoke.sh).
 
-timeout 240 python3 "$SCRIPT" --smoke --ternd "$TERND" --ternctl "$TERNCTL" --json "$TMP/result.json"
-RC=$?
-[ "$RC" -eq 77 ] && exit 77
-[ "$RC" -eq 0 ] || { echo "FAIL: turn_compare --smoke exit code $RC"; exit 1; }
-python3 - "$TMP/result.json" <<'PYEOF'
-import json, sys
+The smoke run is one repeat of a tiny turnutils_uclient load against ternd
+and coturn's turnserver. Both servers must have run, every message must have
+come back (0 lost) and the server CPU must have been measured; REST
+credentials minted by `ternctl turn.credentials` must have worked with
+turnutils_uclient against ternd. When tern-loadgen is built, its
+--scenario turn runs (1 and 2 relay pairs) against both servers must have
+relayed every step without loss and read the server's CPU.
+"""
+
+import json
+import sys
+
 r = json.load(open(sys.argv[1]))
 errors = []
 for server in ("tern", "coturn"):
@@ -52,4 +41,3 @@ if errors:
     print("FAIL: " + "; ".join(errors))
     sys.exit(1)
 print(f"PASS: tern and coturn relayed every message; turn.credentials -> {rc['username']} worked")
-PYEOF
