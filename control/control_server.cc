@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -163,22 +164,44 @@ absl::Status ControlServer::listen_unix() {
 
   unix_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (unix_fd_ < 0) return err(absl::StrCat("socket: ", errno_text(errno)));
+  // The socket appears at `path` only once it listens: whoever waits for the
+  // file (scripts, supervisors) may connect as soon as they see it. So bind
+  // a name of our own next to it, listen, then rename() it into place (the
+  // socket keeps its inode). A path too long for the temporary name is bound
+  // directly (a connect in the instant before listen() is then refused).
+  const std::string tmp = absl::StrCat(path, ".", getpid(), ".tmp");
+  const bool staged = tmp.size() < sizeof(sa.sun_path);
+  sockaddr_un bind_sa = sa;
+  if (staged) {
+    std::memcpy(bind_sa.sun_path, tmp.c_str(), tmp.size() + 1);
+    unlink(tmp.c_str());  // left by a ternd with our pid that died here
+  }
+  const std::string& bound = staged ? tmp : path;
   // Bind with a umask that yields the wanted mode, so the socket is never
   // reachable with wider permissions, then chmod for good measure.
   mode_t old_mask = umask(0777 & ~cfg_.unix_mode);
-  int rc = bind(unix_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  int rc = bind(unix_fd_, reinterpret_cast<sockaddr*>(&bind_sa), sizeof(bind_sa));
   int e = errno;
   umask(old_mask);
-  if (rc != 0) return err(absl::StrCat("bind ", path, ": ", errno_text(e)));
+  if (rc != 0) return err(absl::StrCat("bind ", bound, ": ", errno_text(e)));
+  auto unbind_tmp = [&](absl::Status s) {
+    if (staged) unlink(tmp.c_str());
+    return s;
+  };
+  if (chmod(bound.c_str(), cfg_.unix_mode) != 0) {
+    return unbind_tmp(err(absl::StrCat("chmod ", bound, ": ", errno_text(errno))));
+  }
+  if (listen(unix_fd_, 64) != 0) {
+    return unbind_tmp(err(absl::StrCat("listen: ", errno_text(errno))));
+  }
+  if (staged && rename(tmp.c_str(), path.c_str()) != 0) {
+    return unbind_tmp(err(absl::StrCat("rename ", tmp, " to ", path, ": ", errno_text(errno))));
+  }
   unix_bound_ = true;
   if (lstat(path.c_str(), &st) == 0) {
     unix_dev_ = st.st_dev;
     unix_ino_ = st.st_ino;
   }
-  if (chmod(path.c_str(), cfg_.unix_mode) != 0) {
-    return err(absl::StrCat("chmod ", path, ": ", errno_text(errno)));
-  }
-  if (listen(unix_fd_, 64) != 0) return err(absl::StrCat("listen: ", errno_text(errno)));
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kUnixListener;

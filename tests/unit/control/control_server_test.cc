@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/worker/worker.h"
@@ -199,6 +201,57 @@ TEST_F(ControlServerTest, DestructorRemovesSocketFile) {
   EXPECT_TRUE(std::filesystem::exists(path_));
   server_.reset();
   EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+// Scripts wait for the socket file and connect at once: the file must not
+// exist before the socket listens (bound under a staging name, renamed into
+// place). A watcher on the other core connects the instant the file shows
+// up; over many starts a bind-then-listen server would get refused now and
+// then.
+TEST_F(ControlServerTest, SocketFileAppearsOnlyOnceItListens) {
+  std::atomic<bool> done{false};
+  std::atomic<int> seen{0}, refused{0};
+  std::thread watcher([&] {
+    while (!done.load()) {
+      if (access(path_.c_str(), F_OK) != 0) continue;
+      int s = socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un sa{};
+      sa.sun_family = AF_UNIX;
+      std::snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path_.c_str());
+      if (connect(s, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) {
+        seen.fetch_add(1);
+      } else if (errno == ECONNREFUSED && access(path_.c_str(), F_OK) == 0) {
+        refused.fetch_add(1);  // the file was there and still is: nobody listened
+      }
+      close(s);
+      while (!done.load() && access(path_.c_str(), F_OK) == 0) std::this_thread::yield();
+    }
+  });
+  for (int i = 0; i < 300; ++i) {
+    jsonrpc::MethodRegistry reg;
+    ControlServer srv({.unix_path = path_}, reg);
+    const int before = seen.load() + refused.load();
+    ASSERT_TRUE(srv.start().ok());
+    // Give the watcher its connect (a few ms at most) before the server goes.
+    for (int k = 0; k < 200 && seen.load() + refused.load() == before; ++k) usleep(20);
+  }
+  done.store(true);
+  watcher.join();
+  EXPECT_EQ(refused.load(), 0) << "connects refused on a socket file that existed";
+  EXPECT_GT(seen.load(), 0);
+  // No staging name is left next to the socket.
+  for (const auto& e : std::filesystem::directory_iterator(dir_))
+    ADD_FAILURE() << "left behind: " << e.path();
+}
+
+// A path with no room for the staging name is bound directly, and works.
+TEST_F(ControlServerTest, LongPathWithoutRoomForStagingNameStillWorks) {
+  std::string p = dir_ + "/";
+  p += std::string(sizeof(sockaddr_un{}.sun_path) - 2 - p.size(), 's');  // 106 bytes + NUL
+  start({.unix_path = p});
+  TestClient c;
+  ASSERT_TRUE(c.connect_unix(p));
+  EXPECT_EQ(call(c, req("server.ping"))["result"]["pong"], true);
 }
 
 TEST_F(ControlServerTest, MalformedJsonThenStillServes) {
