@@ -255,7 +255,19 @@ uint16_t DpdkDriver::rx_burst(uint16_t q, Packet** pkts, uint16_t n) {
     const uint16_t port_id = ports_[pi].info.port_id;
     uint16_t want = n - got < kMaxBurst ? uint16_t(n - got) : kMaxBurst;
     uint16_t nb = rte_eth_rx_burst(port_id, q, mbufs, want);
-    if (nb == 0) continue;
+    if (nb == 0) {
+      // A PMD may free what its TX ring sent only inside tx_burst (memif
+      // zero-copy does), and refill RX only with a bulk the pool must hold
+      // at once. If TX holds the buffers RX needs, nothing arrives, so
+      // nothing is sent and nothing reclaimed: a deadlock. An empty burst
+      // every few idle polls lets TX give its finished buffers back.
+      if (++qs.empty_polls[pi] >= kReclaimAfterEmpty) {
+        qs.empty_polls[pi] = 0;
+        rte_eth_tx_burst(port_id, q, nullptr, 0);
+      }
+      continue;
+    }
+    qs.empty_polls[pi] = 0;
     uint64_t bytes = 0;
     uint16_t nrep = 0;
     // The headers were just written by another core (the NIC's DMA, the

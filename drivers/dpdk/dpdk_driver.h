@@ -53,6 +53,8 @@ absl::StatusOr<std::unique_ptr<PacketDriver>> make_dpdk_driver(const toml::table
 class DpdkDriver final : public PacketDriver {
  public:
   static constexpr size_t kMaxPorts = 8;
+  // Empty RX polls of a port after which its TX queue is poked (rx_burst).
+  static constexpr uint16_t kReclaimAfterEmpty = 32;
 
   static absl::StatusOr<std::unique_ptr<DpdkDriver>> create(const DpdkConfig& cfg,
                                                             const DriverCommonConfig& common);
@@ -118,6 +120,9 @@ class DpdkDriver final : public PacketDriver {
     rte_mempool* pool = nullptr;       // allocations for this queue
     uint64_t now = 0;                  // TSC at the start of the current burst
     bool intr_ready = false;           // RX interrupts registered on this thread
+    // RX polls that found nothing in a row, per port (owning worker only):
+    // every kReclaimAfterEmpty of them the TX queue is poked to reclaim.
+    uint16_t empty_polls[kMaxPorts] = {};
   };
 
   DpdkDriver() = default;

@@ -174,14 +174,16 @@ absl::Status DpdkDriver::setup_port(const DpdkPortConfig& pc, Port* port, const 
   if (socket < 0) socket = 0;  // SOCKET_ID_ANY: vdevs and single-socket machines
   port->info.socket = socket;
 
-  // Enough mbufs to fill every RX ring of the ports sharing this pool, plus
-  // the per-lcore caches and a few bursts in flight per worker.
-  uint64_t need = uint64_t(cfg.ports.size()) * num_queues_ * cfg.rx_desc +
+  // Enough mbufs to fill every RX ring of the ports sharing this pool while
+  // every TX ring is full too (a PMD holds sent buffers until it reclaims
+  // them), plus the per-lcore caches and a few bursts in flight per worker.
+  uint64_t need = uint64_t(cfg.ports.size()) * num_queues_ * (cfg.rx_desc + cfg.tx_desc) +
                   uint64_t(num_queues_) * (256 + 4 * kMaxBurst);
   if (cfg.mbufs < need) {
     return absl::InvalidArgumentError(
         absl::StrCat("dpdk.mbufs = ", cfg.mbufs, ": too few for ", cfg.ports.size(), " port(s) x ",
-                     num_queues_, " queue(s) x rx_desc ", cfg.rx_desc, "; need at least ", need));
+                     num_queues_, " queue(s) x (rx_desc ", cfg.rx_desc, " + tx_desc ", cfg.tx_desc,
+                     "); need at least ", need));
   }
   absl::Status st;
   port->pool = pool_for_socket(socket, cfg, &st);
