@@ -10,8 +10,11 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <signal.h>
 #include <time.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -33,6 +36,7 @@ class DpdkWire final : public Wire {
  public:
   ~DpdkWire() override {
     flush();
+    if (started_ && hold_ms_ > 0) hold();
     if (started_) rte_eth_dev_stop(port_);
   }
   std::string name() const override { return "dpdk " + port_name_; }
@@ -77,6 +81,7 @@ class DpdkWire final : public Wire {
       rte_delay_ms(10);
     }
     link_wait_ms_ = cfg.link_wait_ms;
+    hold_ms_ = cfg.hold_ms;
     return absl::OkStatus();
   }
 
@@ -158,6 +163,21 @@ class DpdkWire final : public Wire {
     uint32_t ip = 0;
     MacAddr mac;
   };
+
+  // --dpdk-hold-ms: the run is over; the port stays up, unpolled, until the
+  // harness sends SIGUSR1 (blocked in every thread since main) or time runs
+  // out. The line on stderr is what the harness waits for.
+  void hold() const {
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    std::fprintf(stderr, "tern-loadgen: run over; holding %s up until SIGUSR1 or %u ms\n",
+                 port_name_.c_str(), hold_ms_);
+    std::fflush(stderr);
+    const timespec ts{time_t(hold_ms_ / 1000), long(hold_ms_ % 1000) * 1000000L};
+    while (sigtimedwait(&usr1, nullptr, &ts) < 0 && errno == EINTR) {
+    }
+  }
 
   static void nap(Nanos d) {
     timespec ts{0, long(d)};
@@ -253,6 +273,7 @@ class DpdkWire final : public Wire {
   Endpoint ip_;
   MacAddr mac_;
   uint32_t link_wait_ms_ = 5000;
+  uint32_t hold_ms_ = 0;  // DpdkWireConfig::hold_ms
   uint32_t next_port_ = 0;
   Nanos last_rx_ = 0;
   std::vector<Neighbor> neighbors_;  // a handful: the servers on this link

@@ -5,6 +5,9 @@
 //                [--json out.json] [--markdown out.md]
 //   tern-loadgen --scenario turn --turn HOST:PORT --turn-user U --turn-password P
 //                --subscribers 1,8,32 [--pps 500] [--payload 1200] [--server-pid PID]
+#include <pthread.h>
+#include <signal.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -68,6 +71,11 @@ constexpr char kUsage[] =
     "                             --dpdk \"--no-pci --in-memory --vdev=net_memif0,role=client,\n"
     "                             socket=/run/tern-memif.sock\" --dpdk-ip 198.18.1.2 (the port\n"
     "                             defaults to the first --vdev's name)\n"
+    "  --dpdk-hold-ms N           after the run keep the DPDK port up, not polled, until\n"
+    "                             SIGUSR1 or N ms, then close it and write the results:\n"
+    "                             lets a harness stop a net_memif peer first (DPDK 22.11's\n"
+    "                             memif unmaps the rings on a disconnect while its peer\n"
+    "                             may still poll them)\n"
     "  --room NAME                room to publish into (loadgen)\n"
     "  --server-pid PID           for CPU % (default: ternd's server.info pid; alias --ternd-pid)\n"
     "  --json FILE --markdown FILE   results\n"
@@ -183,6 +191,8 @@ int main(int argc, char** argv) {
       o.dpdk_port = v;
     } else if (k == "--dpdk-ip") {
       o.dpdk_ip = v;
+    } else if (k == "--dpdk-hold-ms") {
+      num(&o.dpdk_hold_ms);
     } else if (k == "--json") {
       o.json_out = v;
     } else if (k == "--markdown") {
@@ -233,6 +243,16 @@ int main(int argc, char** argv) {
   for (size_t i = 1; i < o.subscribers.size(); ++i)
     if ((o.scenario == "fanout" || o.scenario == "turn") && o.subscribers[i] < o.subscribers[i - 1])
       return usage("--subscribers: fanout and turn steps must not decrease (only added)");
+  if (o.dpdk_hold_ms > 0 && o.dpdk_eal.empty()) return usage("--dpdk-hold-ms needs --dpdk");
+  if (o.dpdk_hold_ms > 600000) return usage("--dpdk-hold-ms: want 0..600000");
+  if (o.dpdk_hold_ms > 0) {
+    // Every thread (EAL's too, created later) inherits the mask: SIGUSR1
+    // only ever ends the hold (sigtimedwait), it never kills us.
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, nullptr);
+  }
   if (!o.dpdk_eal.empty() && o.dpdk_ip.empty())
     return usage("--dpdk needs --dpdk-ip (the loadgen's IPv4 address on that link)");
   if (o.dpdk_eal.empty() && (!o.dpdk_ip.empty() || !o.dpdk_port.empty()))

@@ -49,7 +49,8 @@ absl::StatusOr<std::unique_ptr<Wire>> make_run_wire(const Options& o) {
   auto ip = Endpoint::parse(o.dpdk_ip);
   if (!ip.ok() || !ip->is_v4())
     return absl::InvalidArgumentError("--dpdk-ip: want an IPv4 address, got " + o.dpdk_ip);
-  return make_dpdk_wire({.eal_args = o.dpdk_eal, .port = o.dpdk_port, .local_ip = *ip});
+  return make_dpdk_wire(
+      {.eal_args = o.dpdk_eal, .port = o.dpdk_port, .local_ip = *ip, .hold_ms = o.dpdk_hold_ms});
 }
 
 absl::StatusOr<TurnConfig> parse_turn(const Options& o) {

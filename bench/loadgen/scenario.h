@@ -62,6 +62,9 @@ struct Options {
   // arguments, the port's name and the loadgen's IPv4 address there.
   std::vector<std::string> dpdk_eal;
   std::string dpdk_port, dpdk_ip;
+  // After the run, keep the DPDK port up (not polled) until SIGUSR1 or this
+  // long (0: close at once); see --dpdk-hold-ms.
+  uint32_t dpdk_hold_ms = 0;
   std::string json_out, markdown_out;
   bool quiet = false;
 };

@@ -77,6 +77,7 @@ struct DpdkWireConfig {
   std::string port;
   Endpoint local_ip;  // port ignored
   uint32_t link_wait_ms = 5000;
+  uint32_t hold_ms = 0;  // Options::dpdk_hold_ms
 };
 absl::StatusOr<std::unique_ptr<Wire>> make_dpdk_wire(const DpdkWireConfig& cfg);
 bool dpdk_wire_available();
